@@ -1,0 +1,3 @@
+from devops_audit.cli import main
+
+raise SystemExit(main())

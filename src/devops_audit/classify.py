@@ -1,0 +1,80 @@
+"""Recognise what a CI step does from the tools it invokes, using the table in `tools.yaml`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Iterable
+
+__all__ = ["ToolRule", "Classifier", "default_classifier", "KINDS"]
+
+KINDS = (
+    "build", "test", "lint", "sast", "sca", "secret-scan", "iac-scan", "coverage",
+    "deploy", "publish", "sbom", "provenance", "signing", "rollback",
+)
+
+
+@dataclass(frozen=True)
+class ToolRule:
+    """One row of the table: a tool, what it does, and how to recognise it."""
+
+    tool: str
+    kinds: tuple[str, ...]
+    commands: tuple[re.Pattern[str], ...] = ()
+    uses: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> "ToolRule":
+        unknown = set(data.get("kinds", ())) - set(KINDS)
+        if unknown:
+            raise ValueError(f"tool {data.get('tool')!r}: unknown kinds {sorted(unknown)}")
+        return cls(
+            tool=str(data["tool"]),
+            kinds=tuple(data.get("kinds", ())),
+            commands=tuple(re.compile(p, re.MULTILINE) for p in data.get("commands", ())),
+            uses=tuple(u.lower() for u in data.get("uses", ())),
+            images=tuple(i.lower() for i in data.get("images", ())),
+        )
+
+
+class Classifier:
+    """Maps a step's script, `uses` reference and image to the tools and kinds it involves."""
+
+    def __init__(self, rules: Iterable[ToolRule]) -> None:
+        self.rules = tuple(rules)
+
+    def extended(self, extra: Iterable[dict[str, Any]]) -> "Classifier":
+        return Classifier((*(ToolRule.from_data(e) for e in extra), *self.rules))
+
+    def classify(self, run: str = "", uses: str = "", image: str = "") -> tuple[list[str], list[str]]:
+        """(kinds, tools) recognised, each sorted and without duplicates."""
+        kinds: set[str] = set()
+        tools: set[str] = set()
+        uses_l = _strip_version(uses.lower())
+        image_l = image.lower()
+        for rule in self.rules:
+            if (
+                (run and any(p.search(run) for p in rule.commands))
+                or (uses_l and any(uses_l == u or uses_l.startswith(u + "/") for u in rule.uses))
+                or (image_l and any(image_l.startswith(i) for i in rule.images))
+            ):
+                kinds.update(rule.kinds)
+                tools.add(rule.tool)
+        return sorted(kinds), sorted(tools)
+
+
+def _strip_version(reference: str) -> str:
+    return reference.split("@", 1)[0].rstrip("/")
+
+
+@cache
+def default_classifier() -> Classifier:
+    """The table shipped with the package."""
+    from devops_audit.yamlsafe import load_documents
+
+    text = (Path(__file__).with_name("tools.yaml")).read_text(encoding="utf-8")
+    (rows,) = load_documents(text)
+    return Classifier(ToolRule.from_data(row) for row in rows)

@@ -1,0 +1,74 @@
+"""Collectors: one module per evidence kind. Each turns files (or an API) into facts; none decides.
+
+A collector module exposes `NAME` (the fact namespace policies read, e.g. `ci`) and
+`collect(workspace, options) -> Evidence`. It must never raise for a bad file: a file that cannot be
+read becomes an `InventoryEntry` with status `error`, its path, line and reason, and the rest goes on.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from devops_audit.facts import Evidence, InventoryEntry
+from devops_audit.workspace import Workspace
+
+__all__ = ["Collector", "CollectOptions", "COLLECTORS", "collect_all"]
+
+# namespace -> module; imported only when a scan runs
+COLLECTORS: dict[str, str] = {
+    "repo": "devops_audit.collectors.repo",
+    "files": "devops_audit.collectors.files",
+    "ci": "devops_audit.collectors.pipelines",
+    "coverage": "devops_audit.collectors.coverage",
+    "tests": "devops_audit.collectors.junit",
+    "protection": "devops_audit.collectors.protection",
+    "codeowners": "devops_audit.collectors.codeowners",
+    "history": "devops_audit.collectors.history",
+    "security": "devops_audit.collectors.scan_results",
+}
+
+
+@dataclass
+class CollectOptions:
+    """What the user told us about where evidence is (config `evidence:` and `--evidence KIND=PATH`)."""
+
+    evidence_paths: dict[str, list[str]] = field(default_factory=dict)  # kind -> globs, e.g. coverage, junit, sarif
+    classification: list[dict[str, Any]] = field(default_factory=list)  # extra rows for tools.yaml
+    history_window_days: int = 90
+    api_url: str | None = None  # GitHub Enterprise / self-managed GitLab API base
+    offline: bool = False  # never call a forge API, even with a token
+    run_scanners: bool = False
+    scanner_timeout: float = 300.0
+    cache_dir: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)  # the config's free-form `collectors:` section
+
+
+class Collector(Protocol):
+    NAME: str
+
+    def collect(self, workspace: Workspace, options: CollectOptions) -> Evidence: ...
+
+
+def collect_all(workspace: Workspace, options: CollectOptions, names: list[str] | None = None) -> dict[str, Evidence]:
+    """Run every collector (or those named); a collector that crashes is reported, not fatal."""
+    results: dict[str, Evidence] = {}
+    for name, module_name in COLLECTORS.items():
+        if names is not None and name not in names:
+            continue
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # not built yet: indicators that need it answer `unknown`
+        try:
+            results[name] = module.collect(workspace, options)
+        except Exception as exc:  # a collector bug must not take the other indicators down
+            results[name] = Evidence(
+                name, False, None,
+                [InventoryEntry("", name, "error", f"collector crashed: {type(exc).__name__}: {exc}", evidence=name)],
+                hint=f"the {name} collector failed; please report this as a bug",
+            )
+    return results

@@ -1,0 +1,164 @@
+"""Safe YAML loading that keeps line numbers and bounds alias expansion.
+
+PyYAML composes a node graph (aliases are shared nodes, so composing a "billion laughs" file is cheap);
+we build plain Python values from that graph ourselves, counting every node visited, and stop at a bound.
+Only the standard scalar types are constructed; any other tag (GitLab's `!reference`, Python object tags)
+becomes inert data, so no tag can ever run code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+__all__ = ["YamlMap", "YamlList", "YamlTag", "YamlError", "load_documents", "line_of"]
+
+MAX_NODES = 200_000
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SCALAR = yaml.constructor.SafeConstructor()
+_STANDARD_SCALAR_TAGS = {
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:str",
+}
+
+
+class YamlError(Exception):
+    """The text is not valid YAML or is too expensive to expand; `line` is 1-based when known."""
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+class YamlMap(dict):
+    """A mapping that remembers the line of itself (`line`) and of each key (`lines[key]`)."""
+
+    __slots__ = ("line", "lines")
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+        self.lines: dict[Any, int] = {}
+
+
+class YamlList(list):
+    """A sequence that remembers its own line and the line of each item."""
+
+    __slots__ = ("line", "lines")
+
+    def __init__(self, line: int) -> None:
+        super().__init__()
+        self.line = line
+        self.lines: list[int] = []
+
+
+@dataclass(frozen=True)
+class YamlTag:
+    """A value carrying a non-standard tag, e.g. GitLab's `!reference [.setup, script]`."""
+
+    tag: str
+    value: Any
+    line: int
+
+
+def line_of(value: Any, key: Any = None, default: int = 1) -> int:
+    """Line of `value` (or of `value[key]`) when it came from YAML, else `default`."""
+    if key is not None:
+        lines = getattr(value, "lines", None)
+        if isinstance(lines, dict) and key in lines:
+            return lines[key]
+        if isinstance(lines, list) and isinstance(key, int) and 0 <= key < len(lines):
+            return lines[key]
+    return getattr(value, "line", default)
+
+
+def load_documents(text: str, max_nodes: int = MAX_NODES) -> list[Any]:
+    """Every document of `text`, as plain values with line information."""
+    try:
+        loader = _SAFE_LOADER(text)
+        try:
+            nodes = []
+            while loader.check_node():
+                nodes.append(loader.get_node())
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise YamlError(f"invalid YAML: {exc.problem or exc.context}", line) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"invalid YAML: {exc}") from None
+    builder = _Builder(max_nodes)
+    return [builder.build(node) for node in nodes if node is not None]
+
+
+class _Builder:
+    def __init__(self, max_nodes: int) -> None:
+        self.budget = max_nodes
+        self.depth = 0
+
+    def build(self, node: yaml.Node) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise YamlError(
+                "document expands to too many nodes (alias bomb?); refused", node.start_mark.line + 1
+            )
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, line)
+        self.depth += 1
+        if self.depth > 200:
+            raise YamlError("document nests too deeply; refused", line)
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                value: Any = self._sequence(node, line)
+            else:
+                value = self._mapping(node, line)
+        finally:
+            self.depth -= 1
+        if node.tag.startswith("tag:yaml.org,2002:") or node.tag in ("!", "?"):
+            return value
+        return YamlTag(node.tag, value, line)
+
+    def _scalar(self, node: yaml.ScalarNode, line: int) -> Any:
+        if node.tag in _STANDARD_SCALAR_TAGS:
+            try:
+                return _SCALAR.yaml_constructors[node.tag](_SCALAR, node)
+            except (ValueError, yaml.YAMLError):
+                return node.value
+        if node.tag.startswith("tag:yaml.org,2002:"):
+            return node.value
+        return YamlTag(node.tag, node.value, line)
+
+    def _sequence(self, node: yaml.SequenceNode, line: int) -> YamlList:
+        result = YamlList(line)
+        for item in node.value:
+            result.append(self.build(item))
+            result.lines.append(item.start_mark.line + 1)
+        return result
+
+    def _mapping(self, node: yaml.MappingNode, line: int) -> YamlMap:
+        result = YamlMap(line)
+        merged: list[YamlMap] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                value = self.build(value_node)
+                merged.extend(v for v in (value if isinstance(value, list) else [value]) if isinstance(v, dict))
+                continue
+            key = self.build(key_node)
+            if isinstance(key, (dict, list, YamlTag)):
+                key = str(key)
+            result[key] = self.build(value_node)
+            result.lines[key] = key_node.start_mark.line + 1
+        for source in merged:
+            for key, value in source.items():
+                if key not in result:
+                    result[key] = value
+                    result.lines[key] = line_of(source, key, line)
+        return result
