@@ -70,6 +70,7 @@ class Trigger:
     branches: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     paths_ignore: list[str] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)  # manual triggers' parameters (e.g. a version to roll back to)
 
 
 @dataclass
@@ -105,6 +106,7 @@ class Step:
     tools: list[str] = field(default_factory=list)
     continue_on_error: bool = False
     condition: str = ""
+    inputs: dict[str, str] = field(default_factory=dict)  # action/task arguments (GitHub `with:`, Azure `inputs:`)
 
 
 @dataclass

@@ -91,7 +91,8 @@ def _triggers(on: Any, path: str, line: int) -> list[Trigger]:
             triggers.append(Trigger("tag", "push.tags", location))
             if not ("branches" in config or "branches-ignore" in config):
                 continue  # a tags-only push trigger
-        triggers.append(Trigger(_EVENT_KINDS.get(event, "other"), event, location, branches, paths, paths_ignore))
+        inputs = [str(name) for name in config["inputs"]] if isinstance(config.get("inputs"), dict) else []
+        triggers.append(Trigger(_EVENT_KINDS.get(event, "other"), event, location, branches, paths, paths_ignore, inputs))
     return triggers
 
 
@@ -170,6 +171,7 @@ def _step(workspace: Workspace, pipeline: Pipeline, raw: dict[str, Any], locator
         condition=str(raw.get("if") or ""),
     )
     with_args = raw.get("with") if isinstance(raw.get("with"), dict) else {}
+    step.inputs = {str(k): str(v) for k, v in with_args.items() if isinstance(v, (str, int, float, bool))}
     # arguments such as `args: --cov-fail-under 80` or a semgrep config are part of what the step does
     text = "\n".join([step.run, *(str(v) for v in with_args.values() if isinstance(v, (str, int, float)))])
     kinds, tools = classifier.classify(run=text, uses=step.uses)

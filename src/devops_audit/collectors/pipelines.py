@@ -98,6 +98,7 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
             refs.append({**ref, **context})
         pipeline["trigger_kinds"] = trigger_kinds
     return {
+        "anchor": data[0]["path"] if data else ".",  # where a pipeline-wide verdict points
         "systems": sorted({p["system"] for p in data}),
         "pipelines": data,
         "jobs": jobs,

@@ -1,0 +1,28 @@
+"""Print the documentation of one indicator: what it checks, why, how to fix, its logic and parameters."""
+
+from __future__ import annotations
+
+import argparse
+
+from devops_audit.errors import UsageError
+
+__all__ = ["HELP", "add_arguments", "run"]
+
+HELP = "print an indicator's documentation"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("id", help="indicator id, e.g. CD.TM.02")
+    parser.add_argument("--policy", action="append", default=[], metavar="PATH", help="extra policy file or folder")
+
+
+def run(args: argparse.Namespace) -> int:
+    from devops_audit.docs import indicator_markdown
+    from devops_audit.policy import load_policies
+
+    policies = load_policies(args.policy, compile_all=False)
+    indicator = policies.get(args.id.upper())
+    if indicator is None:
+        raise UsageError(f"no indicator {args.id!r}; `devops-audit list` shows them all")
+    print(indicator_markdown(indicator, policies.areas[indicator.area]))
+    return 0

@@ -1,0 +1,84 @@
+"""One repository, end to end: workspace -> collectors -> engine -> maturity -> gate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from devops_audit.config import DEFAULT_CONFIG_NAME, Config, check_params, load_config
+from devops_audit.result import Gate, ScanResult
+
+__all__ = ["ScanOptions", "run_scan", "load_scan_config"]
+
+
+@dataclass
+class ScanOptions:
+    """Everything the command line can say about one scan (config file values fill the gaps)."""
+
+    config_path: str | None = None
+    targets: dict[str, int] = field(default_factory=dict)
+    policy_paths: list[str] = field(default_factory=list)
+    evidence: dict[str, list[str]] = field(default_factory=dict)
+    api_url: str | None = None
+    offline: bool = False
+    history_window_days: int | None = None
+    run_scanners: bool = False
+    scanner_timeout: float | None = None
+    cache_dir: str | None = None
+    fail_on: list[str] = field(default_factory=list)
+    baseline: str | None = None
+    now: str | None = None  # fixed clock for tests and reproducible reports (ISO date)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def load_scan_config(root: Path, options: ScanOptions) -> Config:
+    if options.config_path:
+        return load_config(Path(options.config_path), required=True)
+    return load_config(root / DEFAULT_CONFIG_NAME, required=False)
+
+
+def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResult:
+    """Scan one repository. Raises TargetError (exit 3) or ConfigError/PolicyError (exit 2)."""
+    from devops_audit.collectors import CollectOptions, collect_all
+    from devops_audit.engine import evaluate
+    from devops_audit.gate import decide
+    from devops_audit.maturity import compute_levels
+    from devops_audit.policy import load_policies
+    from devops_audit.workspace import MiB, Workspace
+
+    options = options or ScanOptions()
+    workspace = Workspace(target)  # raises TargetError first: a missing target beats a bad config
+    config = load_scan_config(workspace.root, options)
+    policies = load_policies([*config.policies, *options.policy_paths])
+    check_params(config, {i.id: i.params for i in policies.indicators})
+    workspace.max_file_bytes = int(config.max_file_mib * MiB)
+    workspace.exclude = tuple(config.exclude)
+    evidence_paths = {k: list(v) for k, v in config.evidence.items()}
+    for kind, paths in options.evidence.items():
+        evidence_paths.setdefault(kind, []).extend(paths)
+    collect_options = CollectOptions(
+        evidence_paths=evidence_paths,
+        classification=config.classification,
+        history_window_days=options.history_window_days or config.history_window_days,
+        api_url=options.api_url or config.api_url,
+        offline=options.offline or config.offline,
+        run_scanners=options.run_scanners or bool(config.scanners.get("run", False)),
+        scanner_timeout=float(options.scanner_timeout or config.scanners.get("timeout", 300)),
+        cache_dir=options.cache_dir,
+        settings={**config.collectors, **options.settings},
+    )
+    evidence = collect_all(workspace, collect_options)
+    verdicts = evaluate(policies, evidence, config.params, set(config.disable))
+    targets = {**{a.id: a.default_target for a in policies.areas.values()}, **config.targets, **options.targets}
+    areas = compute_levels(policies.areas, verdicts, targets)
+    inventory = sorted((e for ev in evidence.values() for e in ev.inventory), key=lambda e: (e.path, e.kind))
+    now = options.now or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    result = ScanResult(
+        target=str(workspace.root), git=workspace.git, verdicts=verdicts, areas=areas, inventory=inventory,
+        gate=Gate(True), policy_digest=policies.digest, generated_at=now,
+        facts={name: ev.facts for name, ev in evidence.items() if ev.present},
+    )
+    result.gate = decide(result, config, options)
+    return result
