@@ -316,11 +316,15 @@ def _history(repo: Any, refs: list[_Ref], branch: _Branch, options: Any) -> Hist
     tip = _tip_time(repo, branch.ref)
     tag_refs = [r for r in refs if r.name.startswith("refs/tags/")]
     anchor = "now" if settings.get("history_anchor") == "now" else "last_activity"
-    newest_tag = max((t for r in tag_refs if (t := r.tag_time or r.commit_time) is not None and t <= max(now, tip)),
+    latest = max(now, tip)  # dates after this are clock errors, not activity
+    newest_tag = max((t for r in tag_refs if (t := r.tag_time or r.commit_time) is not None and t <= latest),
                      default=tip)
     end = now if anchor == "now" else max(tip, newest_tag)
+    commits = _mainline(repo, branch.ref, end - window_days * DAY)
+    if anchor != "now":  # the tip is not always the newest commit (clock skew)
+        end = max([end, *(c.commit_time for c in commits if c.commit_time <= latest)])
     start = end - window_days * DAY
-    commits = [c for c in _mainline(repo, branch.ref, start) if c.commit_time <= end]
+    commits = [c for c in commits if start <= c.commit_time <= end]
     shallow = _shallow_commits(repo)
     graph = _graph(repo, branch.ref, start - BRANCH_SLACK_DAYS * DAY)
     facts = HistoryFacts(
