@@ -107,9 +107,9 @@ def main() -> None:
         facts = evidence.facts
         print(f"history.collect: best {min(timings) * 1000:.1f} ms, worst {max(timings) * 1000:.1f} ms "
               f"over {args.repeat} runs")
-        print(f"window {facts.window_start} .. {facts.window_end}: {facts.commit_count} default-branch commits, "
-              f"{facts.merge_count} merges, median branch age {facts.median_branch_age_days} d, "
-              f"{facts.release_count} releases, pr_share {facts.pr_share}, issue_ref_share {facts.issue_ref_share}")
+        print(f"window {facts['window_start']} .. {facts['window_end']}: {facts['commit_count']} default-branch commits, "
+              f"{facts['merge_count']} merges, median branch age {facts['median_branch_age_days']} d, "
+              f"{facts['release_count']} releases, pr_share {facts['pr_share']}, issue_ref_share {facts['issue_ref_share']}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from conftest import git
 from devops_audit.collectors import CollectOptions
 from devops_audit.collectors.history import collect
 from devops_audit.collectors.history_metrics import has_issue_ref, is_hotfix_message, parse_version, pr_number
-from devops_audit.facts import to_data
 from devops_audit.workspace import Workspace
 
 MONDAY = datetime(2024, 3, 4, tzinfo=timezone.utc)
@@ -79,8 +78,7 @@ def scan(path: Path, **settings: object):
 def facts_of(path: Path, **settings: object):
     evidence = scan(path, **settings)
     assert evidence.present, evidence.inventory
-    json.dumps(to_data(evidence.facts))  # the facts must be JSON-serialisable
-    return evidence.facts
+    return json.loads(json.dumps(evidence.facts))  # what policies and reports see: plain JSON data
 
 
 @pytest.fixture
@@ -120,8 +118,8 @@ def test_the_default_branch_is_what_origin_head_points_to(tmp_path: Path) -> Non
     git(tmp_path, "clone", "-q", str(origin.path), "clone")
     git(tmp_path / "clone", "checkout", "-q", "main")
     facts = facts_of(tmp_path / "clone")
-    assert (facts.default_branch, facts.ref, facts.branch_source) == ("trunk", "refs/remotes/origin/trunk", "origin/HEAD")
-    assert facts.commit_count == 1
+    assert (facts["default_branch"], facts["ref"], facts["branch_source"]) == ("trunk", "refs/remotes/origin/trunk", "origin/HEAD")
+    assert facts["commit_count"] == 1
 
 
 def test_without_a_remote_main_or_master_is_the_default_branch(repo: Repo) -> None:
@@ -129,8 +127,8 @@ def test_without_a_remote_main_or_master_is_the_default_branch(repo: Repo) -> No
     git(repo.path, "checkout", "-q", "-b", "topic")
     repo.commit("Topic work", 1)
     facts = facts_of(repo.path)
-    assert (facts.default_branch, facts.ref, facts.branch_source) == ("main", "refs/heads/main", "convention")
-    assert facts.commit_count == 1
+    assert (facts["default_branch"], facts["ref"], facts["branch_source"]) == ("main", "refs/heads/main", "convention")
+    assert facts["commit_count"] == 1
 
 
 def test_a_detached_head_with_no_conventional_branch_reads_head_and_says_so(tmp_path: Path) -> None:
@@ -139,8 +137,8 @@ def test_a_detached_head_with_no_conventional_branch_reads_head_and_says_so(tmp_
     repo.commit("Second (#2)", 1)
     git(repo.path, "checkout", "-q", "--detach", first)
     facts = facts_of(repo.path)
-    assert (facts.default_branch, facts.ref, facts.branch_source) == (None, "HEAD", "HEAD")
-    assert facts.commit_count == 1
+    assert (facts["default_branch"], facts["ref"], facts["branch_source"]) == (None, "HEAD", "HEAD")
+    assert facts["commit_count"] == 1
 
 
 # -- the window ----------------------------------------------------------------------------------------
@@ -149,27 +147,27 @@ def test_the_window_counts_back_from_the_newest_commit_and_ignores_older_ones(re
     repo.commit("Recent (#1)", 0)
     repo.commit("Newest (#2)", 10)
     facts = facts_of(repo.path, history_now="2025-01-01T00:00:00Z")
-    assert facts.window_end == "2024-03-14T10:00:00Z"
-    assert facts.window_start == "2023-12-15T10:00:00Z"
-    assert facts.commit_count == 2
-    assert facts.idle_days == pytest.approx(292.58, abs=0.01)
-    assert facts.now == "2025-01-01T00:00:00Z"
+    assert facts["window_end"] == "2024-03-14T10:00:00Z"
+    assert facts["window_start"] == "2023-12-15T10:00:00Z"
+    assert facts["commit_count"] == 2
+    assert facts["idle_days"] == pytest.approx(292.58, abs=0.01)
+    assert facts["now"] == "2025-01-01T00:00:00Z"
 
 
 def test_the_window_ends_at_the_newest_commit_even_when_the_tip_is_older(repo: Repo) -> None:
     repo.commit("Written on a good clock (#1)", 30)
     repo.commit("Written on a slow clock (#2)", 0)
     facts = facts_of(repo.path)
-    assert facts.window_end == "2024-04-03T10:00:00Z"
-    assert facts.commit_count == 2
+    assert facts["window_end"] == "2024-04-03T10:00:00Z"
+    assert facts["commit_count"] == 2
 
 
 def test_anchoring_at_now_sees_no_commit_in_an_idle_repository(repo: Repo) -> None:
     repo.commit("Recent (#1)", 0)
     facts = facts_of(repo.path, history_now="2025-01-01T00:00:00Z", history_anchor="now")
-    assert facts.window_end == "2025-01-01T00:00:00Z"
-    assert facts.commit_count == 0
-    assert facts.issue_ref_share is None and facts.daily_integration_share is None
+    assert facts["window_end"] == "2025-01-01T00:00:00Z"
+    assert facts["commit_count"] == 0
+    assert facts["issue_ref_share"] is None and facts["daily_integration_share"] is None
 
 
 # -- commits, PRs, issues, signatures -------------------------------------------------------------------------
@@ -178,12 +176,12 @@ def test_trunk_based_squash_merges_count_as_reviewed_daily_integration(repo: Rep
         if day % 7 < 6:
             repo.commit(f"Change {day} (#{day + 10})", day, email=f"dev{day % 3}@example.com")
     facts = facts_of(repo.path)
-    assert facts.commit_count == 9
-    assert facts.author_count == 3
-    assert facts.pr_share == 1.0 and facts.issue_ref_share == 1.0
-    assert (facts.activity_working_days, facts.integration_working_days) == (8, 8)
-    assert facts.daily_integration_share == 1.0
-    assert facts.active_days == 9
+    assert facts["commit_count"] == 9
+    assert facts["author_count"] == 3
+    assert facts["pr_share"] == 1.0 and facts["issue_ref_share"] == 1.0
+    assert (facts["activity_working_days"], facts["integration_working_days"]) == (8, 8)
+    assert facts["daily_integration_share"] == 1.0
+    assert facts["active_days"] == 9
 
 
 def test_merged_branches_have_their_age_and_only_first_parent_commits_count(repo: Repo) -> None:
@@ -192,12 +190,12 @@ def test_merged_branches_have_their_age_and_only_first_parent_commits_count(repo
                 merge_day=4)
     repo.branch("feature/b", [("Quick fix", 7)], "Merge branch 'feature/b'", merge_day=7.5)
     facts = facts_of(repo.path)
-    assert facts.commit_count == 3  # initial + two merges; branch commits are not default-branch commits
-    assert facts.merge_count == 2
-    assert facts.merged_branch_ages_days == [0.5, 3.0]  # newest first
-    assert facts.median_branch_age_days == 1.75
-    assert facts.pr_commit_count == 1 and facts.pr_share == pytest.approx(0.333)
-    assert [s.subject for s in facts.commits_without_issue_ref] == ["Merge branch 'feature/b'", "Initial commit"]
+    assert facts["commit_count"] == 3  # initial + two merges; branch commits are not default-branch commits
+    assert facts["merge_count"] == 2
+    assert facts["merged_branch_ages_days"] == [0.5, 3.0]  # newest first
+    assert facts["median_branch_age_days"] == 1.75
+    assert facts["pr_commit_count"] == 1 and facts["pr_share"] == pytest.approx(0.333)
+    assert [s["subject"] for s in facts["commits_without_issue_ref"]] == ["Merge branch 'feature/b'", "Initial commit"]
 
 
 def test_long_branches_integrate_less_than_daily(repo: Repo) -> None:
@@ -206,9 +204,9 @@ def test_long_branches_integrate_less_than_daily(repo: Repo) -> None:
                 merge_day=4)
     facts = facts_of(repo.path)
     # worked Mon..Thu on the branch, landed Friday (and the previous Friday)
-    assert (facts.activity_working_days, facts.integration_working_days) == (6, 2)
-    assert facts.daily_integration_share == pytest.approx(0.333)
-    assert facts.merged_branch_ages_days == [4.0]
+    assert (facts["activity_working_days"], facts["integration_working_days"]) == (6, 2)
+    assert facts["daily_integration_share"] == pytest.approx(0.333)
+    assert facts["merged_branch_ages_days"] == [4.0]
 
 
 def test_a_branch_merged_twice_is_aged_from_what_the_second_merge_brings(repo: Repo) -> None:
@@ -221,7 +219,7 @@ def test_a_branch_merged_twice_is_aged_from_what_the_second_merge_brings(repo: R
     repo.commit("Second half", 9)
     git(repo.path, "checkout", "-q", "main")
     repo.run("merge", "-q", "--no-ff", "long", "-m", "Merge branch 'long' again", day=10)
-    assert facts_of(repo.path).merged_branch_ages_days == [1.0, 1.0]
+    assert facts_of(repo.path)["merged_branch_ages_days"] == [1.0, 1.0]
 
 
 def test_issue_references_in_their_common_forms(repo: Repo) -> None:
@@ -230,17 +228,17 @@ def test_issue_references_in_their_common_forms(repo: Repo) -> None:
     for day, message in enumerate(messages):
         repo.commit(message, day)
     facts = facts_of(repo.path)
-    assert facts.issue_ref_count == 4
-    assert facts.issue_ref_share == pytest.approx(0.667)
-    assert {s.subject for s in facts.commits_without_issue_ref} == {"Bump UTF-8 handling", "Update README"}
+    assert facts["issue_ref_count"] == 4
+    assert facts["issue_ref_share"] == pytest.approx(0.667)
+    assert {s["subject"] for s in facts["commits_without_issue_ref"]} == {"Bump UTF-8 handling", "Update README"}
 
 
 def test_signed_share_counts_commits_with_a_gpgsig_header(repo: Repo) -> None:
     repo.commit("Unsigned start", 0)
     signed = [repo.signed_commit(f"Signed change {d}", d) for d in (1, 2, 3)]
     facts = facts_of(repo.path)
-    assert facts.commit_count == 4 and facts.signed_count == 3
-    assert facts.signed_share == 0.75
+    assert facts["commit_count"] == 4 and facts["signed_count"] == 3
+    assert facts["signed_share"] == 0.75
     assert repo.head() == signed[-1]
 
 
@@ -249,7 +247,7 @@ def test_reverts_and_hotfixes_are_counted(repo: Repo) -> None:
     repo.commit('Revert "Add feature (#1)"\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.', 1)
     repo.branch("hotfix/login", [("Fix login", 2)], "Merge pull request #3 from org/hotfix/login", merge_day=2)
     facts = facts_of(repo.path)
-    assert (facts.revert_count, facts.hotfix_count) == (1, 1)
+    assert (facts["revert_count"], facts["hotfix_count"]) == (1, 1)
 
 
 # -- tags, releases and DORA proxies -------------------------------------------------------------------------
@@ -261,13 +259,13 @@ def test_tags_are_read_as_versions_with_their_dates(repo: Repo) -> None:
     repo.tag("nightly")
     repo.tag("v1.1.0", day=9, annotated=True)
     facts = facts_of(repo.path)
-    assert (facts.tag_count, facts.semver_tags) == (4, 3)
-    by_name = {t.name: t for t in facts.tags}
-    assert by_name["v1.1.0"].date == "2024-03-13T10:00:00Z" and by_name["v1.1.0"].annotated
-    assert by_name["v1.0.0"].date == "2024-03-04T10:00:00Z" and by_name["v1.0.0"].release
-    assert not by_name["v1.1.0-rc.1"].release and by_name["nightly"].version is None
-    assert facts.release_count == 2
-    assert facts.release_intervals_days == [9.0]
+    assert (facts["tag_count"], facts["semver_tags"]) == (4, 3)
+    by_name = {t["name"]: t for t in facts["tags"]}
+    assert by_name["v1.1.0"]["date"] == "2024-03-13T10:00:00Z" and by_name["v1.1.0"]["annotated"]
+    assert by_name["v1.0.0"]["date"] == "2024-03-04T10:00:00Z" and by_name["v1.0.0"]["release"]
+    assert not by_name["v1.1.0-rc.1"]["release"] and by_name["nightly"]["version"] is None
+    assert facts["release_count"] == 2
+    assert facts["release_intervals_days"] == [9.0]
 
 
 def test_weekly_releases_give_dora_proxies_with_buckets(repo: Repo) -> None:
@@ -278,23 +276,23 @@ def test_weekly_releases_give_dora_proxies_with_buckets(repo: Repo) -> None:
     repo.commit('Revert "Feature 4 (#4)"\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.', 29)
     repo.tag("v1.4.1", day=30, annotated=True)
     facts = facts_of(repo.path)
-    assert facts.median_release_interval_days == 7.0
-    dora = facts.dora
-    assert dora.deployment_frequency.value == pytest.approx(0.39, abs=0.01)  # 5 releases in 90 days
-    assert dora.deployment_frequency.bucket == "medium"  # between weekly and monthly
-    assert dora.lead_time_for_changes.value == 48.0  # each feature lands two days before its release tag
-    assert dora.lead_time_for_changes.bucket == "high"
-    assert dora.change_failure_rate.value == 0.2 and dora.change_failure_rate.bucket == "low"
-    assert dora.failed_releases == ["v1.4.0"]
-    assert dora.time_to_restore.value == 48.0 and dora.time_to_restore.bucket == "medium"
+    assert facts["median_release_interval_days"] == 7.0
+    dora = facts["dora"]
+    assert dora["deployment_frequency"]["value"] == pytest.approx(0.39, abs=0.01)  # 5 releases in 90 days
+    assert dora["deployment_frequency"]["bucket"] == "medium"  # between weekly and monthly
+    assert dora["lead_time_for_changes"]["value"] == 48.0  # each feature lands two days before its release tag
+    assert dora["lead_time_for_changes"]["bucket"] == "high"
+    assert dora["change_failure_rate"]["value"] == 0.2 and dora["change_failure_rate"]["bucket"] == "low"
+    assert dora["failed_releases"] == ["v1.4.0"]
+    assert dora["time_to_restore"]["value"] == 48.0 and dora["time_to_restore"]["bucket"] == "medium"
 
 
 def test_without_release_tags_the_dora_proxies_are_not_available(repo: Repo) -> None:
     repo.commit("Initial commit (#1)", 0)
-    dora = facts_of(repo.path).dora
-    assert not dora.deployment_frequency.available and dora.deployment_frequency.value is None
-    assert not dora.lead_time_for_changes.available
-    assert not dora.change_failure_rate.available and not dora.time_to_restore.available
+    dora = facts_of(repo.path)["dora"]
+    assert not dora["deployment_frequency"]["available"] and dora["deployment_frequency"]["value"] is None
+    assert not dora["lead_time_for_changes"]["available"]
+    assert not dora["change_failure_rate"]["available"] and not dora["time_to_restore"]["available"]
 
 
 def test_releases_without_failures_leave_time_to_restore_empty_but_available(repo: Repo) -> None:
@@ -302,8 +300,8 @@ def test_releases_without_failures_leave_time_to_restore_empty_but_available(rep
     repo.tag("v1.0.0")
     repo.commit("Feature (#2)", 10)
     repo.tag("v1.1.0")
-    ttr = facts_of(repo.path).dora.time_to_restore
-    assert ttr.available and ttr.value is None and "no failed release" in ttr.basis
+    ttr = facts_of(repo.path)["dora"]["time_to_restore"]
+    assert ttr["available"] and ttr["value"] is None and "no failed release" in ttr["basis"]
 
 
 # -- shallow clones ------------------------------------------------------------------------------------------
@@ -316,9 +314,9 @@ def test_a_shallow_clone_that_stops_inside_the_window_is_incomplete(tmp_path: Pa
     _history_of(repo, 20)
     git(tmp_path, "clone", "-q", "--depth", "5", f"file://{repo.path}", "shallow")
     facts = facts_of(tmp_path / "shallow")
-    assert facts.shallow and not facts.history_complete
-    assert "shallow clone" in facts.incomplete_reason
-    assert facts.commit_count == 5
+    assert facts["shallow"] and not facts["history_complete"]
+    assert "shallow clone" in facts["incomplete_reason"]
+    assert facts["commit_count"] == 5
 
 
 def test_a_shallow_clone_deeper_than_the_window_is_complete(tmp_path: Path, repo: Repo) -> None:
@@ -326,8 +324,8 @@ def test_a_shallow_clone_deeper_than_the_window_is_complete(tmp_path: Path, repo
     git(tmp_path, "clone", "-q", "--depth", "12", f"file://{repo.path}", "shallow")
     evidence = collect(Workspace(tmp_path / "shallow"), CollectOptions(history_window_days=7))
     facts = evidence.facts
-    assert facts.shallow and facts.history_complete
-    assert facts.commit_count == 8
+    assert facts["shallow"] and facts["history_complete"]
+    assert facts["commit_count"] == 8
 
 
 # -- message and tag helpers -----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from devops_audit.collectors.history_metrics import (
     DAY, HOUR, Dora, Release, Tag, dora, has_issue_ref, is_hotfix_message, is_revert, median_or_none,
     parse_version, pr_number, release_intervals, releases_of,
 )
-from devops_audit.facts import Evidence, InventoryEntry
+from devops_audit.facts import Evidence, InventoryEntry, to_data
 from devops_audit.workspace import Workspace
 
 __all__ = ["NAME", "HistoryFacts", "CommitSample", "collect"]
@@ -58,7 +58,8 @@ class CommitSample:
 
 @dataclass
 class HistoryFacts:
-    """Default-branch history over the window; shares are None when the window holds no commit."""
+    """Default-branch history over the window; shares are None when the window holds no commit.
+    `collect` hands it to policies as plain data (`facts.to_data`)."""
 
     default_branch: str | None
     ref: str
@@ -140,7 +141,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     except Exception as exc:  # git refused (a broken object) or a bad setting: the other collectors go on
         return _broken(f"cannot read the history: {type(exc).__name__}: {exc}")
     inventory = [InventoryEntry(".git", "git", "parsed", _describe(facts), evidence=NAME)]
-    return Evidence(NAME, True, facts, inventory, hint=_HINT)
+    return Evidence(NAME, True, to_data(facts), inventory, hint=_HINT)
 
 
 def _broken(reason: str) -> Evidence:
