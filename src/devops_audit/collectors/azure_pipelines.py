@@ -165,10 +165,11 @@ class _Defaults:
 
     @staticmethod
     def of(body: dict[str, Any], parent: "_Defaults") -> "_Defaults":
-        pool = body.get("pool")
+        if "pool" not in body:
+            return _Defaults(parent.vm_image, body.get("container", parent.container))
+        pool = body["pool"]  # a named (self-hosted) pool or `server` has no hosted image
         vm_image = pool.get("vmImage") if isinstance(pool, dict) else None
-        return _Defaults(str(vm_image) if isinstance(vm_image, str) else parent.vm_image,
-                         body.get("container", parent.container))
+        return _Defaults(str(vm_image) if isinstance(vm_image, str) else "", body.get("container", parent.container))
 
 
 def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
@@ -184,10 +185,12 @@ def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
     _resources(ctx, root.get("resources"), path)
     body, file = _extends(ctx, root, path)
     defaults = _Defaults.of(root, _Defaults())
+    prefix = "" if file == path else f"{file}:"
     if isinstance(body.get("stages"), list):
-        _stages(ctx, _expand(ctx, body["stages"], "stages", file, "stages", 0), defaults)
+        _stages(ctx, _expand(ctx, body["stages"], "stages", file, f"{prefix}stages", 0), defaults)
     elif isinstance(body.get("jobs"), list):
-        _stage_jobs(ctx, _expand(ctx, body["jobs"], "jobs", file, "jobs", 0), _Stage("", "", False), defaults)
+        _stage_jobs(ctx, _expand(ctx, body["jobs"], "jobs", file, f"{prefix}jobs", 0), _Stage("", "", False),
+                    defaults)
     elif isinstance(body.get("steps"), list):
         item = _Item(body, file, "", line_of(body, "steps"))
         pipeline.jobs.append(_job(ctx, item, "Job", _Stage("", "", False), defaults))
@@ -498,7 +501,7 @@ def _step_lists(raw: dict[str, Any], locator: str) -> Iterator[tuple[list[Any], 
             body = hooks.get(hook)
             if isinstance(body, dict) and isinstance(body.get("steps"), list):
                 yield body["steps"], f"{locator}.strategy.{name}.{hook}.steps", ""
-        outcomes = hooks.get("on")
+        outcomes = hooks.get("on", hooks.get(True))  # YAML 1.1 reads a bare `on` key as true
         for outcome in ("failure", "success"):
             body = outcomes.get(outcome) if isinstance(outcomes, dict) else None
             if isinstance(body, dict) and isinstance(body.get("steps"), list):
