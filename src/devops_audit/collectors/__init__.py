@@ -11,7 +11,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from devops_audit.facts import Evidence, InventoryEntry
+from devops_audit.facts import Evidence, InventoryEntry, to_data
 from devops_audit.workspace import Workspace
 
 __all__ = ["Collector", "CollectOptions", "COLLECTORS", "collect_all"]
@@ -64,7 +64,9 @@ def collect_all(workspace: Workspace, options: CollectOptions, names: list[str] 
                 raise
             continue  # not built yet: indicators that need it answer `unknown`
         try:
-            results[name] = module.collect(workspace, options)
+            evidence = module.collect(workspace, options)
+            evidence.facts = to_data(evidence.facts)  # plain JSON values: what CEL and the reports read
+            results[name] = evidence
         except Exception as exc:  # a collector bug must not take the other indicators down
             results[name] = Evidence(
                 name, False, None,

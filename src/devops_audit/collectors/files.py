@@ -66,8 +66,7 @@ IAC = ("*.tf", "*.tfvars", "Chart.yaml", "kustomization.yaml", "kustomization.ym
        "helm/*", "charts/*")
 DEPLOY_DESCRIPTORS = (*IAC, "Procfile", "app.yaml", "fly.toml", "vercel.json", "netlify.toml", "appspec.yml",
                       "*playbook*.y*ml", "ansible/*", "Dockerfile", "*/Dockerfile", "Dockerfile.*")
-MIGRATIONS = (("alembic", "*/alembic/versions/*.py"), ("alembic", "alembic/versions/*.py"),
-              ("django", "*/migrations/0*.py"), ("rails", "db/migrate/*.rb"), ("flyway", "*db/migration/V*.sql"),
+MIGRATIONS = (("django", "*/migrations/0*.py"), ("rails", "db/migrate/*.rb"), ("flyway", "*db/migration/V*.sql"),
               ("liquibase", "*changelog*.xml"), ("liquibase", "*changelog*.y*ml"), ("prisma", "prisma/migrations/*"),
               ("knex", "migrations/*.js"), ("golang-migrate", "*migrations/*.up.sql"), ("sql", "migrations/*.sql"))
 ENV_CONFIG = ("config/*.y*ml", "config/*.json", "config/*.toml", "*.env.example", ".env.example", ".env.sample",
@@ -132,6 +131,9 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     artifacts = [_artifact(p) for p in files if _is_artifact(p)]
     dependency_updates = _dependency_updates(workspace, files, inventory)
     migrations = sorted({tool for tool, pattern in MIGRATIONS for p in files if fnmatch.fnmatch(p, pattern)})
+    alembic_versions = _alembic_versions(files, root_files)
+    if alembic_versions and "alembic" not in migrations:
+        migrations = sorted([*migrations, "alembic"])
     dockerfiles = sorted(p for p in anywhere("Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile"))
     iac = sorted(anywhere(*IAC))
     facts = {
@@ -151,7 +153,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         "iac": iac,
         "deploy_descriptors": sorted(set(anywhere(*DEPLOY_DESCRIPTORS))),
         "migrations": migrations,
-        "alembic_downgrades": _alembic_downgrades(workspace, files, inventory),
+        "alembic_downgrades": _alembic_downgrades(workspace, alembic_versions, inventory),
         "env_configs": sorted(anywhere(*ENV_CONFIG))[:50],
         "precommit": precommit,
         "python_files": sum(1 for p in files if p.endswith(".py")),
@@ -250,10 +252,15 @@ def _artifact(path: str) -> dict[str, Any]:
             else f"binary or archive ({path.rsplit('.', 1)[-1]}) committed"}
 
 
-def _alembic_downgrades(workspace: Workspace, files: list[str], inventory: list[InventoryEntry]) -> bool:
+def _alembic_versions(files: list[str], root_files: set[str]) -> list[str]:
+    """Alembic revision files: `*/versions/*.py` under an `alembic/` folder or next to an alembic.ini."""
+    has_ini = "alembic.ini" in root_files
+    return sorted(p for p in files if fnmatch.fnmatch(p, "*versions/*.py") and (has_ini or "alembic/" in p))
+
+
+def _alembic_downgrades(workspace: Workspace, versions: list[str], inventory: list[InventoryEntry]) -> bool:
     """Whether alembic migrations implement `downgrade()` with a body (the newest few are read)."""
-    versions = sorted(p for p in files if fnmatch.fnmatch(p, "*alembic/versions/*.py"))[-5:]
-    for path in versions:
+    for path in versions[-5:]:
         text = _text(workspace, path, inventory)
         match = re.search(r"def downgrade\(\)[^:]*:\s*\n((?:\s+.*\n?)+)", text)
         if match and match.group(1).strip() not in ("pass", '"""Downgrade."""\n    pass'):
