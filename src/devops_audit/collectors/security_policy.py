@@ -1,0 +1,82 @@
+"""What a security policy (SECURITY.md) says: a contact, a disclosure process, a response time.
+
+Understood: `SECURITY.md` / `.rst` / `.txt` / `SECURITY` in the root, `.github/` or `docs/` (any case), and
+`SECURITY-INSIGHTS.yml` / `security-insights.yml` (root or `.github/`). A contact is an e-mail address, a link
+to the forge's private vulnerability reporting ("security advisories", `/security/advisories`), or a URL on a
+line about reporting. A disclosure process is a line about reporting or disclosing vulnerabilities or
+security issues. A response time is a duration ("48 hours", "within 5 business days", "two weeks") on a line
+about responding, acknowledging or fixing. Each answer carries the line that shows it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from devops_audit.errors import EvidenceError
+from devops_audit.workspace import Workspace
+
+__all__ = ["find_security_policy", "find_security_insights", "inspect_security_policy"]
+
+_NAMES = {"security.md", "security.rst", "security.txt", "security", "security.markdown"}
+_FOLDERS = ("", ".github/", "docs/")
+_INSIGHTS = {"security-insights.yml", "security-insights.yaml"}
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+_ADVISORIES = re.compile(r"security/advisories|security advisor|private vulnerability report|report a vulnerability"
+                         r"|hackerone\.com|bugcrowd\.com|huntr\.(dev|com)|tidelift\.com/security", re.IGNORECASE)
+_URL = re.compile(r"https?://\S+")
+_REPORTING = re.compile(r"report|contact|submit|send|disclos|email|e-mail|reach", re.IGNORECASE)
+_DISCLOSURE = re.compile(r"(report|disclos|submit|notify)\w*", re.IGNORECASE)
+_SECURITY_TOPIC = re.compile(r"vulnerab|security (issue|bug|problem|flaw|concern)|privately|confidential|advisor",
+                             re.IGNORECASE)
+_DURATION = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|ten|fourteen|thirty|ninety)[\s-]*(business[\s-]+|working[\s-]+)?"
+    r"(hours?|days?|weeks?|months?)\b", re.IGNORECASE)
+_RESPONSE = re.compile(r"respon|acknowledg|reply|replies|get back|triage|within|expect|fix|patch|release",
+                       re.IGNORECASE)
+
+
+def find_security_policy(workspace: Workspace) -> str | None:
+    """The repository's security policy file, by the forges' lookup order (root, .github, docs)."""
+    for folder in _FOLDERS:
+        for path in workspace.files:
+            if path.lower().startswith(folder) and path[len(folder):].lower() in _NAMES:
+                return path
+    return None
+
+
+def find_security_insights(workspace: Workspace) -> str | None:
+    for path in workspace.files:
+        if path.lower() in _INSIGHTS or path.lower().startswith(".github/") and path[8:].lower() in _INSIGHTS:
+            return path
+    return None
+
+
+def inspect_security_policy(workspace: Workspace, path: str) -> dict[str, Any]:
+    """`contact`, `disclosure`, `response_time` booleans with the line of each (None when absent)."""
+    result: dict[str, Any] = {"path": path, "contact": False, "contact_line": None, "disclosure": False,
+                              "disclosure_line": None, "response_time": False, "response_time_line": None,
+                              "error": ""}
+    try:
+        text = workspace.read_text(path)
+    except EvidenceError as exc:
+        result["error"] = exc.reason
+        return result
+    for number, line in enumerate(text.splitlines(), start=1):
+        for key, found in (("contact", _is_contact(line)), ("disclosure", _is_disclosure(line)),
+                           ("response_time", _is_response_time(line))):
+            if found and not result[key]:
+                result[key], result[f"{key}_line"] = True, number
+    return result
+
+
+def _is_contact(line: str) -> bool:
+    return bool(_EMAIL.search(line) or _ADVISORIES.search(line) or _URL.search(line) and _REPORTING.search(line))
+
+
+def _is_disclosure(line: str) -> bool:
+    return bool(_DISCLOSURE.search(line) and _SECURITY_TOPIC.search(line))
+
+
+def _is_response_time(line: str) -> bool:
+    return bool(_DURATION.search(line) and _RESPONSE.search(line))
