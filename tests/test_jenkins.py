@@ -197,3 +197,9 @@ def test_corpus_apm_agent_python(corpus_dir: Path) -> None:
 def test_corpus_git_plugin(corpus_dir: Path) -> None:
     pipeline, jobs = _corpus(corpus_dir, "git-plugin")
     assert list(jobs) == ["buildPlugin"] and jobs["buildPlugin"].kinds == ["build", "test"]
+
+
+def test_a_jenkinsfile_without_any_stage_or_step_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "Jenkinsfile").write_text("// nothing here yet\nproperties([])\n")
+    with pytest.raises(EvidenceError, match="no pipeline, stage or step"):
+        parse(tmp_path)

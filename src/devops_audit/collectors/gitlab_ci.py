@@ -37,7 +37,7 @@ from devops_audit.collectors.pipelines import Parsed
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import ExternalRef, InventoryEntry, Job, Location, Pipeline, Step, Trigger
 from devops_audit.workspace import Workspace
-from devops_audit.yamlsafe import YamlList, YamlMap, YamlTag, line_of
+from devops_audit.yamlsafe import YamlMap, YamlTag, line_of
 
 __all__ = ["SYSTEM", "KIND", "discover", "parse", "parse_duration", "version_pinning", "rule_sources"]
 
@@ -83,10 +83,9 @@ def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
                         refs=loader.refs)
     if loader.included:
         pipeline.reuse.append("include")
-    _Resolver(loader, config).resolve_references()
+    _Resolver(config).resolve_references()
     _build(loader, config, pipeline, path)
-    parsed = Parsed(pipelines=[pipeline], inventory=loader.inventory)
-    return parsed
+    return Parsed(pipelines=[pipeline], inventory=loader.inventory)
 
 
 # -- loading: the root file and its includes, merged ----------------------------------------------
@@ -134,10 +133,10 @@ class _Loader:
                 self.origin[id(item)] = path
                 stack.extend(item.values() if isinstance(item, dict) else item)
 
-    def where(self, container: Any, key: Any = None, default_path: str = ROOT_FILE) -> Location:
+    def where(self, container: Any, key: Any = None) -> Location:
         """The file and line of `container[key]` (or of the container)."""
         path = self.key_origin.get(id(container), {}).get(key) if key is not None else None
-        path = path or self.origin.get(id(container), default_path)
+        path = path or self.origin.get(id(container), ROOT_FILE)
         return Location(path, line_of(container, key) if key is not None else line_of(container))
 
     def merge(self, base: Any, override: Any) -> Any:
@@ -292,8 +291,7 @@ def version_pinning(version: str) -> str:
 class _Resolver:
     """Replaces every `!reference [.job, key, ...]` by the value it names (in place, keeping line data)."""
 
-    def __init__(self, loader: _Loader, config: YamlMap) -> None:
-        self.loader = loader
+    def __init__(self, config: YamlMap) -> None:
         self.config = config
 
     def resolve_references(self) -> None:
@@ -325,7 +323,7 @@ class _Resolver:
 # -- jobs ---------------------------------------------------------------------------------------
 def _build(loader: _Loader, config: YamlMap, pipeline: Pipeline, path: str) -> None:
     extended = _Extender(loader, config)
-    defaults = _defaults(loader, config)
+    defaults = _defaults(config)
     global_vars = _variables(config.get("variables"))
     stages = _stages(config.get("stages", config.get("types")))
     explicit_needs: set[str] = set()
@@ -373,7 +371,7 @@ class _Extender:
         return result
 
 
-def _defaults(loader: _Loader, config: YamlMap) -> dict[str, tuple[Any, Any]]:
+def _defaults(config: YamlMap) -> dict[str, tuple[Any, Any]]:
     """Default keyword -> (value, container) from `default:` and the legacy top-level keys."""
     found: dict[str, tuple[Any, Any]] = {k: (config[k], config) for k in LEGACY_DEFAULT_KEYS if k in config}
     default = config.get("default")
@@ -472,7 +470,8 @@ class _JobBuilder:
         for index, (entry, container, position) in enumerate(entries):
             service = self._image(entry)
             if service:
-                location = self.loader.where(entry) if isinstance(entry, dict) else self.loader.where(container, position)
+                location = self.loader.where(entry if isinstance(entry, dict) else container,
+                                             None if isinstance(entry, dict) else position)
                 self._add_ref(service, location, f"{self.name}.services[{index}]")
 
     def _image(self, value: Any) -> str:

@@ -364,6 +364,8 @@ class _Reader:
             return
         collected = _Collected()
         self._steps(None, "steps", collected, False, 0, top)
+        if not collected.steps:
+            return
         library = next((s.uses for s in collected.steps if s.uses in _LIBRARY_ONLY), "")
         name = library or "main"
         job = self._job(name, top[0] if top else Node("", 1, []), name, [], _Context(), collected)
