@@ -60,10 +60,14 @@ def collect_all(workspace: Workspace, options: CollectOptions, names: list[str] 
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # not built yet: indicators that need it answer `unknown`
+            if exc.name == module_name:
+                continue  # not installed in this build: indicators that need it answer `unknown`
+            module = exc
+        except Exception as exc:  # a broken collector must not take the other indicators down
+            module = exc
         try:
+            if isinstance(module, Exception):
+                raise module
             evidence = module.collect(workspace, options)
             evidence.facts = to_data(evidence.facts)  # plain JSON values: what CEL and the reports read
             results[name] = evidence
