@@ -187,10 +187,10 @@ def _bucket(value: float | None, limits: tuple[float, float, float]) -> str | No
 def _deployment_frequency(releases_in_window: list[Release], any_release: bool, window_days: int) -> DoraProxy:
     basis = "release tags (semver, not pre-release; one per tagged commit) dated in the window, per week"
     if not any_release:
-        return DoraProxy(None, "per_week", None, 0, False, basis + "; no release tag found at all")
+        return DoraProxy(None, "releases/week", None, 0, False, basis + "; no release tag found at all")
     per_day = len(releases_in_window) / window_days
     bucket = "elite" if per_day >= 1 else "high" if per_day >= 1 / 7 else "medium" if per_day >= 1 / 30 else "low"
-    return DoraProxy(round(per_day * 7, 2), "per_week", bucket, len(releases_in_window), True, basis)
+    return DoraProxy(round(per_day * 7, 2), "releases/week", bucket, len(releases_in_window), True, basis)
 
 
 def _lead_time(samples_hours: list[float], basis: str) -> DoraProxy:
