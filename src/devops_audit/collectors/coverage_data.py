@@ -46,7 +46,7 @@ def read_coverage_data(workspace: Workspace, path: str, mapper: PathMapper,
             mapped.update(data, map_path=mapping.__getitem__)
             mapped.write()
             cov = Coverage(data_file=str(Path(tmp) / "mapped.coverage"), config_file=False)
-            for key, value in report_options.items():
+            for key, value in _report_options(cov, report_options).items():
                 cov.set_option(f"report:{key}", _absolute_patterns(workspace, key, value))
             cov.load()
             cov.json_report(outfile=str(Path(tmp) / "report.json"))
@@ -79,6 +79,16 @@ def _map_sources(workspace: Workspace, path: str, mapper: PathMapper, measured: 
             "tests ran and keep coverage.xml",
         )
     return mapping
+
+
+def _report_options(cov: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """`exclude_also` / `partial_also` extend the (default or configured) lists, as coverage.py does on read."""
+    result = dict(options)
+    for also, base in (("exclude_also", "exclude_lines"), ("partial_also", "partial_branches")):
+        extra = result.pop(also, None)
+        if extra:
+            result[base] = [*(result.get(base) or cov.get_option(f"report:{base}")), *extra]
+    return result
 
 
 def _absolute_patterns(workspace: Workspace, key: str, value: Any) -> Any:
