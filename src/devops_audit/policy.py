@@ -150,9 +150,9 @@ def _validate(path: Path, document: Any, schema_name: str) -> None:
     validator = Draft202012Validator(load_schema(schema_name))
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
     if errors:
-        error = errors[0]
-        raise PolicyError(f"{path}:{_line_at(document, list(error.absolute_path))}: "
-                          f"{'.'.join(str(p) for p in error.absolute_path) or '(top)'}: {error.message}")
+        raise PolicyError("\n".join(
+            f"{path}:{_line_at(document, list(error.absolute_path))}: "
+            f"{'.'.join(str(p) for p in error.absolute_path) or '(top)'}: {error.message}" for error in errors))
 
 
 def _line_at(document: Any, keys: list[Any]) -> int:
