@@ -224,7 +224,7 @@ def _now(settings: dict[str, Any]) -> float:
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(int(epoch), timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _local_day(epoch: float, offset_minutes: int) -> str:
