@@ -82,7 +82,7 @@ def xml_format(root: Any) -> str | None:
 
 def _looks_like_lcov(path: str) -> bool:
     name = path.rsplit("/", 1)[-1].lower()
-    return name.endswith((".info", ".lcov")) or "lcov" in name and not name.endswith(".xml")
+    return name.endswith((".info", ".lcov")) or ("lcov" in name and not name.endswith(".xml"))
 
 
 def _local(tag: Any) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from devops_audit.collectors.coverage_config import CoverageConfig
 from devops_audit.collectors.pipelines import is_test_data
