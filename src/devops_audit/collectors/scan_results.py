@@ -40,11 +40,12 @@ from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, to_data
 from devops_audit.workspace import MiB, Workspace
 
-__all__ = ["NAME", "TOP_FINDINGS", "MAX_REPORT_BYTES", "MAX_DECOMPRESSED_BYTES", "collect", "discover",
+__all__ = ["NAME", "TOP_FINDINGS", "SECRET_FINDINGS", "MAX_REPORT_BYTES", "MAX_DECOMPRESSED_BYTES", "collect", "discover",
            "load_report", "Tally"]
 
 NAME = "security"
 TOP_FINDINGS = 200
+SECRET_FINDINGS = 100
 MAX_REPORT_BYTES = 256 * MiB
 MAX_DECOMPRESSED_BYTES = 512 * MiB
 MAX_ERRORS_PER_FILE = 20
@@ -66,7 +67,7 @@ class ReportSummary:
     format: str
     origin: str  # "report" (found in the repository / given by the user) or "devops-audit" (--run-scanners)
     tools: list[str] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)  # what its tools scan for (sast, sca, secret, iac, other)
+    tool_categories: dict[str, list[str]] = field(default_factory=dict)  # tool -> sast / sca / secret / iac / other
     runs: int = 0
     results: int = 0
     by_severity: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SEVERITIES, 0))
@@ -88,12 +89,15 @@ class Tally:
         self.counts: Counter[tuple[str, str, bool]] = Counter()
         self.open_by_category: Counter[str] = Counter()
         self.top: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+        self.secrets: list[dict[str, Any]] = []  # open secret findings, kept apart so none hides behind others
         self.seen = 0
 
     def add(self, finding: Finding, report: str) -> None:
         self.counts[(finding.tool, finding.severity, finding.suppressed)] += 1
         if not finding.suppressed:
             self.open_by_category[finding.category] += 1
+            if finding.category == "secret" and len(self.secrets) < SECRET_FINDINGS:
+                self.secrets.append({**to_data(finding), "report": report})
         location = finding.location
         key = (finding.suppressed, _RANK.get(finding.severity, 9), finding.tool,
                location.path if location else "\uffff", location.line if location else 0, finding.rule, self.seen)
@@ -251,7 +255,7 @@ def _read_run(run: Run, summary: ReportSummary, tally: Tally, errors: list[Inven
         summary.tools.append(run.tool)
     summary.commit = summary.commit or run.commit
     summary.automation = summary.automation or run.automation
-    categories = set(summary.categories) | run.categories
+    categories = set(summary.tool_categories.get(run.tool, ())) | run.categories
     for item in run.results:
         if isinstance(item, Malformed):
             summary.malformed += 1
@@ -267,7 +271,7 @@ def _read_run(run: Run, summary: ReportSummary, tally: Tally, errors: list[Inven
         summary.by_severity[item.severity] += 1
         summary.suppressed += item.suppressed
         tally.add(item, summary.path)
-    summary.categories = sorted(categories)
+    summary.tool_categories[run.tool] = sorted(categories)
     summary.out_of_repo += len(run.out_of_repo)
     if run.out_of_repo:
         shown = ", ".join(str(i) for i in run.out_of_repo[:10])
@@ -303,8 +307,9 @@ def _facts(workspace: Workspace, reports: list[ReportSummary], tally: Tally,
     tools: dict[str, set[str]] = {category: set() for category in CATEGORIES}
     for report in reports:
         if report.origin == "report":
-            for category in report.categories:
-                tools[category].update(report.tools)
+            for tool, categories in report.tool_categories.items():
+                for category in categories:
+                    tools[category].add(tool)
     policy_path = find_security_policy(workspace)
     return {
         "has_results": bool(reports),
@@ -317,6 +322,7 @@ def _facts(workspace: Workspace, reports: list[ReportSummary], tally: Tally,
         "open_at_or_above": at_or_above,
         "suppressed": suppressed,
         "secret_findings": tally.open_by_category["secret"],
+        "secrets": tally.secrets,
         "open_by_category": {category: tally.open_by_category[category] for category in CATEGORIES},
         "top_findings": tally.top_findings(),
         "top_truncated": tally.seen > tally.limit,
