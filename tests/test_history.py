@@ -101,6 +101,13 @@ def test_a_repository_without_commits_is_absent_with_a_reason(repo: Repo) -> Non
     assert [e.status for e in evidence.inventory] == ["skipped"]
 
 
+def test_a_broken_git_folder_is_an_inventory_error_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    evidence = scan(tmp_path)
+    assert not evidence.present
+    assert evidence.errors and evidence.errors[0].reason.startswith("cannot read the git repository")
+
+
 def test_an_unreadable_setting_is_an_inventory_error_not_a_crash(repo: Repo) -> None:
     repo.commit("Initial commit", 0)
     evidence = scan(repo.path, history_now="next tuesday")
@@ -191,7 +198,7 @@ def test_merged_branches_have_their_age_and_only_first_parent_commits_count(repo
     repo.branch("feature/b", [("Quick fix", 7)], "Merge branch 'feature/b'", merge_day=7.5)
     facts = facts_of(repo.path)
     assert facts["commit_count"] == 3  # initial + two merges; branch commits are not default-branch commits
-    assert facts["merge_count"] == 2
+    assert facts["merge_count"] == 2 and facts["merged_branch_count"] == 2
     assert facts["merged_branch_ages_days"] == [0.5, 3.0]  # newest first
     assert facts["median_branch_age_days"] == 1.75
     assert facts["pr_commit_count"] == 1 and facts["pr_share"] == pytest.approx(0.333)

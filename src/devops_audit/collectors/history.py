@@ -40,6 +40,7 @@ NAME = "history"
 BRANCH_SLACK_DAYS = 30  # extra days walked before the window to find where merged branches started
 MAX_TAGS = 50
 MAX_SAMPLES = 10
+MAX_AGES = 100
 _HINT = ("git history is needed: scan a git clone with its history (CI: `actions/checkout` with "
          "`fetch-depth: 0`, GitLab `GIT_DEPTH: 0`)")
 _REF_FORMAT = "%00".join(["%(refname)", "%(symref)", "%(objecttype)", "%(objectname)", "%(*objectname)",
@@ -80,7 +81,8 @@ class HistoryFacts:
     activity_working_days: int = 0
     integration_working_days: int = 0
     daily_integration_share: float | None = None
-    merged_branch_ages_days: list[float] = field(default_factory=list)
+    merged_branch_count: int = 0
+    merged_branch_ages_days: list[float] = field(default_factory=list)  # newest first, at most MAX_AGES
     median_branch_age_days: float | None = None
     branch_ages_lower_bound: int = 0
     pr_commit_count: int = 0
@@ -277,14 +279,19 @@ def _parse_raw(record: str) -> _Commit:
             seconds, _, offset = stamp.partition(" ")
             if key == "author":
                 commit.author_email = ident.rpartition("<")[2].lower()
-                commit.author_time = float(seconds or 0)
+                commit.author_time = _seconds(seconds)
             else:
-                commit.commit_time = float(seconds or 0)
+                commit.commit_time = _seconds(seconds)
                 commit.commit_offset = _offset_minutes(offset.strip())
         elif key in ("gpgsig", "gpgsig-sha256"):
             commit.signed = True
     commit.message = "\n".join(line[4:] for line in body.split("\n")).strip()
     return commit
+
+
+def _seconds(text: str) -> float:
+    """A raw header's timestamp; a malformed one (hand-made objects exist) reads as the epoch."""
+    return float(text) if text.isdigit() else 0.0
 
 
 def _graph(repo: Any, ref: str, since: float) -> dict[str, _Node]:
@@ -337,7 +344,8 @@ def _history(repo: Any, refs: list[_Ref], branch: _Branch, options: Any) -> Hist
     _completeness(facts, commits, shallow, truncated)
     _commit_facts(facts, commits)
     _integration(facts, commits, graph, start, end)
-    facts.merged_branch_ages_days = ages
+    facts.merged_branch_count = len(ages)
+    facts.merged_branch_ages_days = ages[:MAX_AGES]
     facts.median_branch_age_days = median_or_none(ages)
     facts.branch_ages_lower_bound = lower_bounds
     _tag_facts(facts, tag_refs, commits, starts, start, end, window_days, hotfix_days)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 __all__ = [
-    "Tag", "Release", "DoraProxy", "Dora",
+    "Version", "Tag", "Release", "DoraProxy", "Dora",
     "pr_number", "has_issue_ref", "is_revert", "is_hotfix_message", "merged_branch",
     "parse_version", "median_or_none", "releases_of", "release_intervals", "dora",
 ]
