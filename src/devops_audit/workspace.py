@@ -162,11 +162,20 @@ class Workspace:
         """Text with a BOM removed; invalid UTF-8 becomes U+FFFD rather than an error."""
         return self.read_bytes(path, max_bytes).decode("utf-8-sig", errors="replace")
 
+    def read_strict_text(self, path: str, max_bytes: int | None = None) -> str:
+        """Text that must be valid UTF-8 (configuration files a CI system would reject otherwise)."""
+        data = self.read_bytes(path, max_bytes)
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            raise EvidenceError(path, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", line) from None
+
     def load_yaml(self, path: str) -> list[Any]:
         """Every YAML document of a file (see `yamlsafe`); errors name the file and line."""
         from devops_audit.yamlsafe import YamlError, load_documents
 
-        text = self.read_text(path)
+        text = self.read_strict_text(path)
         if "\0" in text:
             raise EvidenceError(path, "binary content, not YAML")
         try:
