@@ -46,7 +46,7 @@ def test_references_record_pinning_and_location():
     assert by_ref["actions/checkout@v4"]["pinned_by"] == "tag" and not by_ref["actions/checkout@v4"]["pinned"]
     assert by_ref["actions/setup-node@main"]["pinned_by"] == "branch"
     assert by_ref["node"]["type"] == "image" and by_ref["node"]["pinned_by"] == "none"
-    assert by_ref["actions/checkout@v4"]["location"] == {"path": ".github/workflows/build.yml", "line": 13}
+    assert by_ref["actions/checkout@v4"]["location"] == {"path": ".github/workflows/build.yml", "line": 12}
     pinned = collect(FIXTURES / "example").facts["refs"]
     assert all(r["pinned"] for r in pinned if not r["local"])
 
