@@ -59,8 +59,11 @@ def evaluate(policies: PolicySet, evidence: dict[str, Evidence],
     from devops_audit.celexpr import new_context
 
     overrides = overrides or {}
-    variables: dict[str, Any] = {name: (ev.facts if ev.present else None) for name, ev in evidence.items()}
-    variables["evidence"] = {name: ev.present for name, ev in evidence.items()}
+    # every namespace a policy names exists for CEL, as null / false when nothing was collected
+    named = {n for i in policies.indicators for n in i.required_namespaces}
+    variables: dict[str, Any] = {name: None for name in named}
+    variables.update({name: (ev.facts if ev.present else None) for name, ev in evidence.items()})
+    variables["evidence"] = {**{name: False for name in named}, **{n: ev.present for n, ev in evidence.items()}}
     variables["params"] = {}
     context = new_context(variables)
     verdicts = []
@@ -77,7 +80,7 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
     missing = [name for name in indicator.evidence if not _present(evidence, name)]
     if indicator.evidence_any and not any(_present(evidence, name) for name in indicator.evidence_any):
         missing.extend(indicator.evidence_any)
-    anchor = [Location(indicator.anchor, 1)] if indicator.anchor else []
+    anchor = [Location(_anchor(indicator, evidence), 1)]
     if missing:
         hints = [evidence[n].hint if n in evidence and evidence[n].hint else f"no `{n}` evidence was collected"
                  for n in missing]
@@ -89,8 +92,10 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
         if "applies" in indicator.programs and not indicator.programs["applies"].execute(context):
             return Verdict(indicator, "not_applicable", messages["not_applicable"], locations=anchor, params=params)
         if "unknown_if" in indicator.programs and indicator.programs["unknown_if"].execute(context):
-            summary = _summary(indicator, context)
-            return Verdict(indicator, "unknown", _join(messages["unknown"], summary), locations=anchor, params=params)
+            message = _join(messages["unknown"], _summary(indicator, context))
+            if errors:
+                message = _join(message, f"Unreadable evidence: {_describe(errors)}.")
+            return Verdict(indicator, "unknown", message, locations=anchor, evidence_errors=errors, params=params)
         violations: list[Violation] = []
         if "violations" in indicator.programs:
             raw = indicator.programs["violations"].execute(context)
@@ -109,7 +114,7 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
         message = _join(message, f"({len(violations)} violation{'s' if len(violations) != 1 else ''})")
         violations = shown
     if errors:
-        unreadable = "; ".join(f"{e.path or e.kind}{f':{e.line}' if e.line else ''}: {e.reason}" for e in errors[:5])
+        unreadable = _describe(errors)
         if status == "pass":
             status = "error"
             message = f"Cannot confirm: evidence could not be read ({unreadable}). What was read: {message}"
@@ -118,6 +123,22 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
     locations = [Location(v.path, v.line) for v in violations if v.path] or anchor
     return Verdict(indicator, status, message, violations, locations, evidence=_evidence_summary(summary),
                    evidence_errors=errors, params=params)
+
+
+def _anchor(indicator: Indicator, evidence: dict[str, Evidence]) -> str:
+    """Where a repository-level verdict points: the policy's `anchor`, else the `anchor` fact of the first
+    namespace it reads that has one (e.g. the first pipeline file), else the repository root."""
+    if indicator.anchor:
+        return indicator.anchor
+    for name in indicator.required_namespaces:
+        facts = evidence[name].facts if name in evidence and evidence[name].present else None
+        if isinstance(facts, dict) and facts.get("anchor"):
+            return str(facts["anchor"])
+    return "."
+
+
+def _describe(errors: list[InventoryEntry]) -> str:
+    return "; ".join(f"{e.path or e.kind}{f':{e.line}' if e.line else ''}: {e.reason}" for e in errors[:5])
 
 
 def _present(evidence: dict[str, Evidence], name: str) -> bool:
@@ -138,9 +159,9 @@ def _summary(indicator: Indicator, context: Any) -> str:
 def _violation(item: Any, indicator: Indicator) -> Violation:
     if isinstance(item, dict):
         location = item.get("location") if isinstance(item.get("location"), dict) else item
-        return Violation(str(location.get("path") or indicator.anchor), int(location.get("line") or 1),
+        return Violation(str(location.get("path") or indicator.anchor or "."), int(location.get("line") or 1),
                          str(item.get("message") or indicator.title), str(item.get("locator") or ""))
-    return Violation(indicator.anchor, 1, str(item))
+    return Violation(indicator.anchor or ".", 1, str(item))
 
 
 def _evidence_summary(summary: str) -> dict[str, Any]:

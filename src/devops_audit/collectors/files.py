@@ -136,9 +136,12 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         migrations = sorted([*migrations, "alembic"])
     dockerfiles = sorted(p for p in anywhere("Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile"))
     iac = sorted(anywhere(*IAC))
+    readme = next((p for p in ("README.md", "README.rst", "README", "README.txt") if p in root_files), "")
+    build_files = sorted(set(at_root(*BUILD_FILES) + anywhere("*.csproj", "*.sln")))
     facts = {
+        "anchor": readme or (build_files[0] if build_files else "."),
         "count": len(files),
-        "build_files": sorted(set(at_root(*BUILD_FILES) + anywhere("*.csproj", "*.sln"))),
+        "build_files": build_files,
         "ecosystems": [to_data(e) for e in ecosystems],
         "linter_configs": sorted(set(linter_configs)),
         "test_files": len(test_files),
@@ -157,7 +160,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         "env_configs": sorted(anywhere(*ENV_CONFIG))[:50],
         "precommit": precommit,
         "python_files": sum(1 for p in files if p.endswith(".py")),
-        "readme": next((p for p in ("README.md", "README.rst", "README", "README.txt") if p in root_files), ""),
+        "readme": readme,
     }
     return Evidence(NAME, True, facts, inventory)
 
