@@ -124,6 +124,10 @@ def test_bad_files_are_inventory_errors(tmp_path: Path):
     assert [j.id for j in parsed.pipelines[0].jobs] == ["default/step 1"]
 
 
+def test_shared_step_definitions_are_reuse():
+    assert parse(FULL).pipelines[0].reuse == ["definitions"]
+
+
 def test_collect_reports_bitbucket(tmp_path: Path):
     facts = pipelines.collect(Workspace(FULL), None).facts
     assert facts["systems"] == ["bitbucket"]

@@ -1,10 +1,11 @@
 """Bitbucket Pipelines: `bitbucket-pipelines.yml` at the root, into the pipeline model.
 
 Understood: the global `image` and `options.max-time`, `definitions` (services' images; steps shared with
-YAML anchors are read where they are used), and every pipeline under `pipelines`: `default` (push to any
-branch without its own pipeline), `branches` (push, with the branch pattern), `pull-requests` (pull
-request, with the source-branch pattern), `tags` (tag; the trigger's `branches` hold the tag pattern),
-`custom` (manual: started by hand or by a schedule set in the Bitbucket UI). Each `step` is a Job; its id is
+YAML anchors are read where they are used, and give `pipeline.reuse` `definitions`), and every pipeline
+under `pipelines`: `default` (push to any branch without its own pipeline), `branches` (push, with the
+branch pattern), `pull-requests` (pull request, with the source-branch pattern), `tags` (tag; the
+trigger's `branches` hold the tag pattern), `custom` (manual: started by hand or by a schedule set in the
+Bitbucket UI). Each `step` is a Job; its id is
 `<pipeline>/<step name>` (e.g. `branches/main/Deploy`, `default/step 1` when unnamed), `triggers` is the
 kind of its pipeline. Steps run in sequence: a step's `needs` are the step(s) just before it (all of a
 `parallel` block), `upstream` every earlier step. `stage` blocks (their `deployment`, `trigger` and
@@ -91,7 +92,10 @@ def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
     ctx.image = _image(ctx, config.get("image"), line_of(config, "image"), "image")
     options = config.get("options")
     ctx.max_time = number(options.get("max-time")) if isinstance(options, dict) else None
-    _services(ctx, config.get("definitions"))
+    definitions = config.get("definitions")
+    _services(ctx, definitions)
+    if isinstance(definitions, dict) and definitions.get("steps"):
+        mark_reuse(pipeline, "definitions")  # steps written once, used through YAML anchors
     for section, kind in _SECTIONS.items():
         body = pipelines.get(section)
         line = line_of(pipelines, section)
