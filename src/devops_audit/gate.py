@@ -17,15 +17,18 @@ if TYPE_CHECKING:
 __all__ = ["decide"]
 
 
-def decide(result: ScanResult, config: "Config", options: "ScanOptions") -> Gate:
-    reasons = [f"{a.name} ({a.id}) is at level {a.level}, target {a.target}" for a in result.areas if not a.met]
+def decide(result: ScanResult, config: "Config", options: "ScanOptions", areas: list | None = None) -> Gate:
+    """`areas`: the levels to judge (default `result.areas`); with a baseline, baselined failures count as met."""
+    reasons = [f"{a.name} ({a.id}) is at level {a.level}, target {a.target}"
+               for a in (result.areas if areas is None else areas) if not a.met]
+    baselined = set((result.extras.get("baseline") or {}).get("baselined", []))
     fail_on = [*options.fail_on, *([config.fail_on["severity"]] if "severity" in config.fail_on else []),
                *config.fail_on.get("indicators", [])]
     severities = [s for s in fail_on if s in SEVERITIES]
     ids = {s for s in fail_on if s not in SEVERITIES}
     threshold = min((SEVERITIES.index(s) for s in severities), default=None)
     for verdict in result.verdicts:
-        if verdict.status != "fail" or verdict.waiver:
+        if verdict.status != "fail" or verdict.waiver or verdict.indicator.id in baselined:
             continue
         indicator = verdict.indicator
         if indicator.id in ids:

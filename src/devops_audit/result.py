@@ -65,7 +65,7 @@ class ScanResult:
             "summary": self.counts(),
             "indicators": [_verdict(v) for v in self.verdicts],
             "inventory": [_inventory(e) for e in self.inventory],
-            **({"baseline": self.extras["baseline"]} if "baseline" in self.extras else {}),
+            **{key: self.extras[key] for key in ("waivers", "baseline") if key in self.extras},
         }
 
 

@@ -71,14 +71,34 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
     )
     evidence = collect_all(workspace, collect_options)
     verdicts = evaluate(policies, evidence, config.params, set(config.disable))
+    extras = _accept(verdicts, config, options)
     targets = {**{a.id: a.default_target for a in policies.areas.values()}, **config.targets, **options.targets}
     areas = compute_levels(policies.areas, verdicts, targets)
+    gate_areas = areas
+    if extras.get("baseline", {}).get("baselined"):
+        from devops_audit.baseline import accepted_by_baseline
+
+        gate_areas = compute_levels(policies.areas, accepted_by_baseline(verdicts, extras["baseline"]), targets)
     inventory = sorted((e for ev in evidence.values() for e in ev.inventory), key=lambda e: (e.path, e.kind))
     now = options.now or datetime.now(timezone.utc).isoformat(timespec="seconds")
     result = ScanResult(
         target=str(workspace.root), git=workspace.git, verdicts=verdicts, areas=areas, inventory=inventory,
         gate=Gate(True), policy_digest=policies.digest, generated_at=now,
-        facts={name: ev.facts for name, ev in evidence.items() if ev.present},
+        facts={name: ev.facts for name, ev in evidence.items() if ev.present}, extras=extras,
     )
-    result.gate = decide(result, config, options)
+    result.gate = decide(result, config, options, gate_areas)
     return result
+
+
+def _accept(verdicts: list[Any], config: Config, options: ScanOptions) -> dict[str, Any]:
+    """Apply waivers (on the scan's clock) and the baseline, before levels and gate are computed."""
+    extras: dict[str, Any] = {}
+    if config.waivers:
+        from devops_audit.waivers import apply_waivers, today_from
+
+        extras["waivers"] = apply_waivers(verdicts, config.waivers, today_from(options.now))
+    if options.baseline:
+        from devops_audit.baseline import apply_baseline, load_baseline
+
+        extras["baseline"] = apply_baseline(verdicts, load_baseline(options.baseline), options.baseline)
+    return extras
