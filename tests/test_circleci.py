@@ -128,8 +128,8 @@ def test_config_without_workflows_runs_build(tmp_path: Path):
 def test_undefined_job_is_an_inventory_error_and_scheduled_pipeline_when(tmp_path: Path):
     (tmp_path / ".circleci").mkdir()
     (tmp_path / CONFIG).write_text(
-        "version: 2.1\nworkflows:\n  nightly:\n    when:\n      equal: [scheduled_pipeline, << pipeline.trigger_source >>]\n"
-        "    jobs:\n      - ghost\n")
+        "version: 2.1\nworkflows:\n  nightly:\n    when:\n"
+        "      equal: [scheduled_pipeline, << pipeline.trigger_source >>]\n    jobs:\n      - ghost\n")
     parsed = parse(tmp_path)
     assert [(e.status, e.line) for e in parsed.inventory if e.status == "error"] == [("error", 7)]
     assert [t.kind for t in parsed.pipelines[0].triggers] == ["schedule"]

@@ -426,8 +426,8 @@ def _stages(ctx: _Context, items: list[_Item], defaults: _Defaults) -> None:
         else:
             name = str(raw.get("stage") or f"Stage{index + 1}")
             stage = _Stage(name, str(raw.get("condition") or ""), raw.get("trigger") == "manual")
-            jobs = raw.get("jobs")
-            job_items = _expand(ctx, jobs, "jobs", item.file, f"{item.locator}.jobs", 0) if isinstance(jobs, list) else []
+            jobs = raw.get("jobs") if isinstance(raw.get("jobs"), list) else []
+            job_items = _expand(ctx, jobs, "jobs", item.file, f"{item.locator}.jobs", 0)
             jobs_of[name] = _stage_jobs(ctx, job_items, stage, _Defaults.of(raw, defaults))
         if "dependsOn" in raw:
             depends[name] = [d for d in strings(raw["dependsOn"]) if d]
