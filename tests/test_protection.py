@@ -329,3 +329,14 @@ def test_gitlab_api(httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch, tmp
     assert main["dismiss_stale_reviews"] is True and main["required_status_checks"] == ["pipeline"]
     assert facts["effective"]["required_approvals"] == 0  # the approval rules could not be read
     _assert_no_token(evidence)
+
+
+def test_checked_out_branch_is_only_a_hint_for_the_default_branch(tmp_path: Path) -> None:
+    repo = make_git_repo(PROTECTION / "none", tmp_path / "repo")
+    git(repo, "checkout", "-q", "-b", "feature/login")
+    _write(repo, {".github/rulesets/a.json": _ruleset(["refs/heads/main"], [{"type": "deletion"}])})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Export rulesets")
+    facts = _collect(repo).facts
+    assert (facts["default_branch"], facts["default_branch_source"]) == ("feature/login", "git-head")
+    assert [r["branch"] for r in facts["default_branch_rules"]] == ["main"]  # main/master still considered

@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from devops_audit.collectors.pipelines import is_test_data
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location, to_data
 from devops_audit.workspace import MiB, Workspace
@@ -52,7 +53,6 @@ MANIFESTS = frozenset({
     "packages.lock.json", "Directory.Packages.props", "mix.exs", "mix.lock", "Package.swift", "Package.resolved",
 })
 _REQUIREMENTS = re.compile(r"^requirements[^/]*\.(txt|in)$")
-_TEST_DATA_PARTS = frozenset({"testdata", "test-data", "test_data", "fixtures", "__fixtures__", "testfixtures"})
 _SECTION = re.compile(r"^(\^)?\[([^\[\]]*)\](?:\[(\d+)\])?(?:\s+(.*))?$")
 _OWNER = re.compile(
     r"^(?:@@(?:developer|maintainer|owner)s?"
@@ -319,10 +319,8 @@ def sensitive_paths(workspace: Workspace) -> list[tuple[str, str]]:
 
 
 def _is_manifest(path: str) -> bool:
-    parts = path.split("/")
-    if any(part in _TEST_DATA_PARTS for part in parts[:-1]):
-        return False
-    return parts[-1] in MANIFESTS or bool(_REQUIREMENTS.match(parts[-1]))
+    name = path.rsplit("/", 1)[-1]
+    return (name in MANIFESTS or bool(_REQUIREMENTS.match(name))) and not is_test_data(path)
 
 
 def collect(workspace: Workspace, options: Any) -> Evidence:

@@ -71,8 +71,8 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
 
     found = _offline(workspace, options)
     api = protection_api.fetch(workspace, options)
-    default, default_source = _default_branch(workspace, found, api.default_branch)
     rules = found.rules + api.rules
+    default, default_source = _default_branch(workspace, found, api.default_branch, ask_git=bool(rules))
     judged = api.rules if api.answered and api.complete else rules
     candidates = [default] if default and default_source in _STRONG_SOURCES else \
         [*([default] if default else []), "main", "master"]
@@ -217,11 +217,15 @@ def _yaml_file(workspace: Workspace, path: str, found: _Found) -> None:
 
 
 # -- the default branch ------------------------------------------------------------------------
-def _default_branch(workspace: Workspace, found: _Found, from_api: str | None) -> tuple[str | None, str]:
+def _default_branch(workspace: Workspace, found: _Found, from_api: str | None,
+                    ask_git: bool) -> tuple[str | None, str]:
+    """From the API, an export or settings file, else git (only when there are rules to match it against)."""
     if from_api:
         return from_api, "api"
     if found.default_branch:
         return found.default_branch, found.default_source
+    if not ask_git:
+        return None, "unknown"
     remote_head = _origin_head(workspace)
     if remote_head:
         return remote_head, "git-remote"

@@ -9,6 +9,7 @@ is recorded as "needs admin" and the answer is marked incomplete). GitLab: `GET 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +18,9 @@ from devops_audit.collectors.protection_formats import (
     BranchRule, GitLabBundle, from_protection, from_rule_list, gitlab_rules,
 )
 from devops_audit.facts import InventoryEntry
-from devops_audit.forge import ForgeClient, ForgeError, ForgeTarget, parse_remote, project_id, resolve_target
+from devops_audit.forge import (
+    TOKEN_VARIABLES, ForgeClient, ForgeError, ForgeTarget, parse_remote, project_id, resolve_target,
+)
 from devops_audit.workspace import Workspace
 
 __all__ = ["ApiOutcome", "fetch", "status_of"]
@@ -56,6 +59,8 @@ def fetch(workspace: Workspace, options: Any) -> ApiOutcome:
     """Ask the forge, unless offline or without a token."""
     if getattr(options, "offline", False):
         return ApiOutcome("offline", "the forge API is disabled (offline)")
+    if not any(os.environ.get(variable) for variable in TOKEN_VARIABLES.values()):
+        return ApiOutcome("no_token", "no GITHUB_TOKEN or GITLAB_TOKEN in the environment")
     settings = getattr(options, "settings", None) or {}
     target = resolve_target(_origin(workspace), settings, getattr(options, "api_url", None))
     if isinstance(target, str):
