@@ -86,7 +86,7 @@ def test_every_corpus_workflow_is_collected(repo):
     workflows = sorted(p.relative_to(repo).as_posix() for p in (repo / ".github" / "workflows").glob("*.y*ml"))
     parsed = {e.path for e in evidence.inventory if e.status == "parsed" and e.kind == "github-actions"}
     assert set(workflows) <= parsed
-    assert all(p["jobs"] for p in evidence.facts["pipelines"] if p["system"] == "github")
+    assert all(p["job_ids"] for p in evidence.facts["pipelines"] if p["system"] == "github")
 
 
 def test_corpus_spot_facts(corpus_dir):

@@ -81,7 +81,7 @@ class ExternalRef:
     `pinned` is True only for immutable references (sha, digest).
     """
 
-    type: str  # action | reusable-workflow | include | orb | image | library | template
+    type: str  # action | reusable-workflow | include | orb | image | library | template | repository
     ref: str
     name: str
     version: str

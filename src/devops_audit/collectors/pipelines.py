@@ -80,7 +80,11 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
 
 
 def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
-    """Pipelines plus flat lists of jobs, steps and references, each item knowing its pipeline."""
+    """Flat lists of pipelines, jobs, steps and references, each item knowing where it belongs.
+
+    Nothing is nested twice (a pipeline lists its job ids, a job does not hold its steps): the CEL core copies
+    a namespace's value on every access, so the `ci` facts are kept as small as the policies allow.
+    """
     data = [to_data(p) for p in pipelines]
     jobs: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
@@ -88,15 +92,17 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
     for pipeline in data:
         trigger_kinds = sorted({t["kind"] for t in pipeline["triggers"]})
         context = {"pipeline": pipeline["path"], "system": pipeline["system"]}
-        for job in pipeline["jobs"]:
+        for job in pipeline.pop("jobs"):
             job_triggers = job["triggers"] or trigger_kinds
-            jobs.append({**job, **context, "triggers": job_triggers, "steps": job["steps"]})
-            for step in job["steps"]:
-                steps.append({**step, **context, "job": job["id"], "job_kinds": job["kinds"],
-                              "job_triggers": job_triggers})
-        for ref in pipeline["refs"]:
-            refs.append({**ref, **context})
+            for step in job.pop("steps"):
+                steps.append({**step, **context, "job": job["id"], "job_kinds": job["kinds"]})
+            jobs.append({**job, **context, "triggers": job_triggers})
+        pipeline_jobs = [j for j in jobs if j["pipeline"] == pipeline["path"]]
+        pipeline["job_ids"] = [j["id"] for j in pipeline_jobs]
+        pipeline["job_kinds"] = sorted({k for j in pipeline_jobs for k in j["kinds"]})
         pipeline["trigger_kinds"] = trigger_kinds
+        for ref in pipeline.pop("refs"):
+            refs.append({**ref, **context})
     return {
         "anchor": data[0]["path"] if data else ".",  # where a pipeline-wide verdict points
         "systems": sorted({p["system"] for p in data}),
