@@ -22,7 +22,7 @@ class ToolRule:
 
     tool: str
     kinds: tuple[str, ...]
-    commands: tuple[re.Pattern[str], ...] = ()
+    commands: re.Pattern[str] | None = None  # the row's patterns joined into one alternation
     uses: tuple[str, ...] = ()
     images: tuple[str, ...] = ()
 
@@ -34,7 +34,8 @@ class ToolRule:
         return cls(
             tool=str(data["tool"]),
             kinds=tuple(data.get("kinds", ())),
-            commands=tuple(re.compile(p, re.MULTILINE) for p in data.get("commands", ())),
+            commands=re.compile("|".join(f"(?:{p})" for p in data["commands"]), re.MULTILINE)
+            if data.get("commands") else None,
             uses=tuple(u.lower() for u in data.get("uses", ())),
             images=tuple(i.lower() for i in data.get("images", ())),
         )
@@ -45,19 +46,27 @@ class Classifier:
 
     def __init__(self, rules: Iterable[ToolRule]) -> None:
         self.rules = tuple(rules)
+        self._seen: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
 
     def extended(self, extra: Iterable[dict[str, Any]]) -> "Classifier":
         return Classifier((*(ToolRule.from_data(e) for e in extra), *self.rules))
 
     def classify(self, run: str = "", uses: str = "", image: str = "") -> tuple[list[str], list[str]]:
-        """(kinds, tools) recognised, each sorted and without duplicates."""
+        """(kinds, tools) recognised, each sorted and without duplicates (memoised: CI files repeat themselves)."""
+        key = (run, uses, image)
+        if key not in self._seen:
+            self._seen[key] = self._classify(run, uses, image)
+        kinds, tools = self._seen[key]
+        return list(kinds), list(tools)
+
+    def _classify(self, run: str, uses: str, image: str) -> tuple[list[str], list[str]]:
         kinds: set[str] = set()
         tools: set[str] = set()
         uses_l = _strip_version(uses.lower())
         image_l = image.lower()
         for rule in self.rules:
             if (
-                (run and any(p.search(run) for p in rule.commands))
+                (run and rule.commands is not None and rule.commands.search(run))
                 or (uses_l and any(uses_l == u or uses_l.startswith(u + "/") for u in rule.uses))
                 or (image_l and any(image_l.startswith(i) for i in rule.images))
             ):
