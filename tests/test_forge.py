@@ -44,7 +44,8 @@ def test_resolve_target_picks_forge_api_and_token() -> None:
 
 def test_resolve_target_explains_what_is_missing() -> None:
     assert resolve_target(None, {}, None, {}) == "no GITHUB_TOKEN or GITLAB_TOKEN in the environment"
-    assert resolve_target(Remote("github.com", "a/b"), {}, None, {"GITLAB_TOKEN": "x"}) == "no GITHUB_TOKEN in the environment"
+    github_without_its_token = resolve_target(Remote("github.com", "a/b"), {}, None, {"GITLAB_TOKEN": "x"})
+    assert github_without_its_token == "no GITHUB_TOKEN in the environment"
     assert "collectors.repository" in resolve_target(None, {}, None, {"GITHUB_TOKEN": "x"})  # type: ignore[operator]
 
 

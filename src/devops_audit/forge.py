@@ -84,8 +84,9 @@ def resolve_target(remote: Remote | None, settings: Mapping[str, Any], api_url: 
         remote = given or Remote(remote.host if remote else "", configured.strip().strip("/"))
     kind = _forge_kind(remote, settings, api_url, env)
     if kind is None:
-        return ("no GITHUB_TOKEN or GITLAB_TOKEN in the environment" if not any(env.get(v) for v in TOKEN_VARIABLES.values())
-                else "cannot tell whether the repository is on GitHub or GitLab (set collectors.forge)")
+        if not any(env.get(variable) for variable in TOKEN_VARIABLES.values()):
+            return "no GITHUB_TOKEN or GITLAB_TOKEN in the environment"
+        return "cannot tell whether the repository is on GitHub or GitLab (set collectors.forge)"
     token = env.get(TOKEN_VARIABLES[kind], "")
     if not token:
         return f"no {TOKEN_VARIABLES[kind]} in the environment"
@@ -162,7 +163,8 @@ class ForgeClient:
 
     # -- one request ---------------------------------------------------------------------------
     def _get(self, url: str) -> tuple[Any, dict[str, str]]:
-        for attempt in range(self.max_retries + 1):
+        attempt = 0
+        while True:
             status, headers, body = self._fetch(url)
             if 200 <= status < 300:
                 try:
@@ -178,7 +180,7 @@ class ForgeClient:
                                          "(collectors.forge_max_wait)")
             self._waited += wait
             self._sleep(wait)
-        raise AssertionError("unreachable")
+            attempt += 1
 
     def _fetch(self, url: str) -> tuple[int, dict[str, str], bytes]:
         """Status, lower-cased headers and body; follows same-origin redirects only (the token stays home)."""
@@ -203,7 +205,8 @@ class ForgeClient:
                 return exc.code, headers, exc.read(MAX_RESPONSE_BYTES)
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 reason = getattr(exc, "reason", exc)
-                raise ForgeError(None, f"cannot reach {urlsplit(url).netloc}: {_redact(str(reason), self.target.token)}") from None
+                reason = _redact(str(reason), self.target.token)
+                raise ForgeError(None, f"cannot reach {urlsplit(url).netloc}: {reason}") from None
         raise ForgeError(None, f"{self._where(url)}: too many redirects")
 
     def _headers(self) -> dict[str, str]:

@@ -150,7 +150,8 @@ def _entry(line: str, number: int, section: _Section | None, parsed: Parsed) -> 
         owners = list(section.default_owners)
     if not owners and parsed.flavor == "gitlab":
         where = f"section [{section.name}]" if section else "the file"
-        parsed.invalid.append(InvalidLine(number, f"pattern {pattern!r} has no owners and {where} has no default owners"))
+        parsed.invalid.append(InvalidLine(number, f"pattern {pattern!r} has no owners and {where} "
+                                                  "has no default owners"))
         return None
     return Rule(pattern, owners, number, section.name if section else "",
                 section.optional if section else False, section.approvals if section else None)
@@ -185,7 +186,8 @@ def pattern_regex(pattern: str, flavor: str = "github") -> str:
     segments = body.split("/")
     if segments[-1] == "" and len(segments) > 1:
         segments[-1] = "**"  # a trailing slash: everything below the directory
-    floating = not anchored and (flavor == "gitlab" or len(segments) == 1 or (len(segments) == 2 and segments[1] == "**"))
+    single = len(segments) == 1 or (len(segments) == 2 and segments[1] == "**")  # `name` or `name/`
+    floating = not anchored and (flavor == "gitlab" or single)
     if floating and segments[0] != "**":
         segments.insert(0, "**")
     out: list[str] = []

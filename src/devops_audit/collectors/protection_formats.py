@@ -201,7 +201,8 @@ def from_protection(data: dict[str, Any], branch: str | None, source: str, kind:
     checks = data.get("required_status_checks")
     if isinstance(checks, dict):
         contexts = [str(c) for c in checks.get("contexts") or [] if c]
-        contexts += [str(c.get("context")) for c in checks.get("checks") or [] if isinstance(c, dict) and c.get("context")]
+        contexts += [str(c.get("context")) for c in checks.get("checks") or []
+                     if isinstance(c, dict) and c.get("context")]
         fact.required_status_checks = _unique(contexts)
     return fact
 
