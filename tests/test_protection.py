@@ -340,3 +340,24 @@ def test_checked_out_branch_is_only_a_hint_for_the_default_branch(tmp_path: Path
     facts = _collect(repo).facts
     assert (facts["default_branch"], facts["default_branch_source"]) == ("feature/login", "git-head")
     assert [r["branch"] for r in facts["default_branch_rules"]] == ["main"]  # main/master still considered
+
+
+def test_exports_with_wrong_types_do_not_crash_or_invent_rules(tmp_path: Path) -> None:
+    _write(tmp_path, {
+        ".github/rulesets/odd.json": {"name": 7, "target": "branch", "enforcement": "active",
+                                      "conditions": {"ref_name": {"include": "~DEFAULT_BRANCH", "exclude": 3}},
+                                      "rules": ["deletion", {"type": "pull_request", "parameters": [1]},
+                                                {"type": "required_status_checks",
+                                                 "parameters": {"required_status_checks": "ci"}}]},
+        ".github/branch-protection.json": {"required_status_checks": {"contexts": "ci/test", "checks": {"a": 1}},
+                                           "required_pull_request_reviews": {"required_approving_review_count": "x"}},
+        ".gitlab/protected_branches.json": [{"name": "main", "push_access_levels": "none"}],
+    })
+    facts = _collect(tmp_path).facts
+    odd = next(r for r in facts["rules"] if r["kind"] == "github-ruleset")
+    assert odd["branch"] == "~DEFAULT_BRANCH" and odd["requires_pull_request"] and odd["allows_deletion"]
+    assert odd["required_status_checks"] == [] and odd["required_approvals"] == 0
+    classic = next(r for r in facts["rules"] if r["kind"] == "github-protection")
+    assert classic["required_status_checks"] == ["ci/test"] and classic["required_approvals"] == 0
+    gitlab = next(r for r in facts["rules"] if r["kind"] == "gitlab-protected-branch")
+    assert gitlab["requires_pull_request"] is False

@@ -127,9 +127,9 @@ def from_ruleset(data: dict[str, Any], source: str, kind: str, location: Locatio
     enforcement = str(data.get("enforcement") or "active")
     conditions = data.get("conditions") if isinstance(data.get("conditions"), dict) else {}
     ref_name = conditions.get("ref_name") if isinstance(conditions.get("ref_name"), dict) else {}
-    include = [strip_ref(str(p)) for p in ref_name.get("include") or []]
-    exclude = [strip_ref(str(p)) for p in ref_name.get("exclude") or []]
-    rules = [r for r in data.get("rules") or [] if isinstance(r, dict)]
+    include = [strip_ref(p) for p in _strings(ref_name.get("include"))]
+    exclude = [strip_ref(p) for p in _strings(ref_name.get("exclude"))]
+    rules = _items(data.get("rules"))
     facts = []
     for pattern in include:
         fact = BranchRule(pattern, source, kind, location, name=str(data.get("name") or ""),
@@ -176,8 +176,7 @@ def _apply_rules(fact: BranchRule, rules: list[dict[str, Any]]) -> None:
             fact.require_code_owner_review |= params.get("require_code_owner_review") is True
             fact.dismiss_stale_reviews |= params.get("dismiss_stale_reviews_on_push") is True
         elif kind == "required_status_checks":
-            contexts = [str(c.get("context")) for c in params.get("required_status_checks") or []
-                        if isinstance(c, dict) and c.get("context")]
+            contexts = [str(c["context"]) for c in _items(params.get("required_status_checks")) if c.get("context")]
             fact.required_status_checks = _unique([*fact.required_status_checks, *contexts])
 
 
@@ -200,9 +199,8 @@ def from_protection(data: dict[str, Any], branch: str | None, source: str, kind:
         fact.dismiss_stale_reviews = reviews.get("dismiss_stale_reviews") is True
     checks = data.get("required_status_checks")
     if isinstance(checks, dict):
-        contexts = [str(c) for c in checks.get("contexts") or [] if c]
-        contexts += [str(c.get("context")) for c in checks.get("checks") or []
-                     if isinstance(c, dict) and c.get("context")]
+        contexts = _strings(checks.get("contexts"))
+        contexts += [str(c["context"]) for c in _items(checks.get("checks")) if c.get("context")]
         fact.required_status_checks = _unique(contexts)
     return fact
 
@@ -262,7 +260,7 @@ def gitlab_rules(bundle: GitLabBundle, source_of_rules: str) -> list[BranchRule]
     facts = []
     for data, source, location in bundle.protected_branches:
         name = str(data.get("name") or "")
-        pushes = [level for level in data.get("push_access_levels") or [] if isinstance(level, dict)]
+        pushes = _items(data.get("push_access_levels"))
         fact = BranchRule(name, source, "gitlab-protected-branch", location,
                           requires_pull_request=bool(pushes) and all(_no_one(level) for level in pushes),
                           allows_force_push=data.get("allow_force_push") is True, allows_deletion=False,
@@ -289,7 +287,7 @@ def _gitlab_approvals(fact: BranchRule, bundle: GitLabBundle, branch: str | None
     for rule in bundle.approval_rules:
         if rule.get("rule_type") == "report_approver":
             continue  # only applies when a security report finds something
-        scoped = [b.get("name") for b in rule.get("protected_branches") or [] if isinstance(b, dict)]
+        scoped = [b.get("name") for b in _items(rule.get("protected_branches"))]
         applies = (not scoped or branch in scoped
                    or (protected and rule.get("applies_to_all_protected_branches") is True))
         if applies:
@@ -328,6 +326,17 @@ def _int(value: Any) -> int:
         return max(int(value), 0)
     except (TypeError, ValueError):
         return 0
+
+
+def _strings(value: Any) -> list[str]:
+    """A list of non-empty strings from a list (or a lone string); anything else is empty."""
+    values = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [str(v) for v in values if isinstance(v, (str, int, float)) and str(v)]
+
+
+def _items(value: Any) -> list[dict[str, Any]]:
+    """The mappings of a list; anything else is empty."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _unique(items: list[str]) -> list[str]:
