@@ -90,6 +90,7 @@ class Tally:
         self.open_by_category: Counter[str] = Counter()
         self.top: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
         self.secrets: list[dict[str, Any]] = []  # open secret findings, kept apart so none hides behind others
+        self.cutoff: tuple[Any, ...] | None = None  # the least severe finding kept at the last trim
         self.seen = 0
 
     def add(self, finding: Finding, report: str) -> None:
@@ -102,7 +103,7 @@ class Tally:
         key = (finding.suppressed, _RANK.get(finding.severity, 9), finding.tool,
                location.path if location else "\uffff", location.line if location else 0, finding.rule, self.seen)
         self.seen += 1
-        if len(self.top) >= self.limit and key >= self.top[-1][0]:
+        if self.cutoff is not None and key >= self.cutoff:
             return
         self.top.append((key, {**to_data(finding), "report": report}))
         if len(self.top) >= 2 * self.limit:
@@ -111,6 +112,8 @@ class Tally:
     def _trim(self) -> None:
         self.top.sort(key=lambda item: item[0])
         del self.top[self.limit:]
+        if len(self.top) == self.limit:
+            self.cutoff = self.top[-1][0]
 
     def top_findings(self) -> list[dict[str, Any]]:
         self._trim()
