@@ -361,3 +361,13 @@ def test_exports_with_wrong_types_do_not_crash_or_invent_rules(tmp_path: Path) -
     assert classic["required_status_checks"] == ["ci/test"] and classic["required_approvals"] == 0
     gitlab = next(r for r in facts["rules"] if r["kind"] == "gitlab-protected-branch")
     assert gitlab["requires_pull_request"] is False
+
+
+def test_corpus_probot_settings(corpus_dir: Path) -> None:
+    facts = _collect(corpus_dir / "ai21-python" / "repo").facts
+    assert (facts["default_branch"], facts["default_branch_source"]) == ("main", "settings")
+    effective = facts["effective"]
+    assert effective["required_approvals"] == 1 and effective["required_status_checks"] == ["quality-checks"]
+    # `allow_force_pushes:` left empty (null) blocks force pushes, as the API does
+    assert effective["allows_force_push"] is False and effective["requires_signatures"] is False
+    assert effective["linear_history"] and effective["enforce_admins"] and effective["require_code_owner_review"]
