@@ -34,8 +34,8 @@ from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location, to_data
 from devops_audit.workspace import MiB, Workspace
 
-__all__ = ["NAME", "KIND", "CANDIDATES", "Rule", "InvalidLine", "Ownership", "parse", "collect",
-           "sensitive_paths"]
+__all__ = ["NAME", "KIND", "CANDIDATES", "Rule", "InvalidLine", "Parsed", "Ownership", "parse", "pattern_regex",
+           "collect", "sensitive_paths"]
 
 NAME = "codeowners"
 KIND = "codeowners"
