@@ -146,8 +146,8 @@ def _run(tool: str, argv: list[str], cwd: Path, timeout: float) -> ScanOutcome:
     document = _parse_output(out)
     if document is None:
         tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
-        return ScanOutcome(tool, "failed", f"{tool} failed (exit {process.returncode}): {' | '.join(tail) or 'no output'}",
-                           seconds=seconds)
+        reason = " | ".join(tail) or "no output"
+        return ScanOutcome(tool, "failed", f"{tool} failed (exit {process.returncode}): {reason}", seconds=seconds)
     if tool == "semgrep":
         _shorten_rule_ids(document)
     count = len(document.get("results") or [])

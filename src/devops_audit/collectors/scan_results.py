@@ -40,8 +40,8 @@ from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, to_data
 from devops_audit.workspace import MiB, Workspace
 
-__all__ = ["NAME", "TOP_FINDINGS", "SECRET_FINDINGS", "MAX_REPORT_BYTES", "MAX_DECOMPRESSED_BYTES", "collect", "discover",
-           "load_report", "Tally"]
+__all__ = ["NAME", "TOP_FINDINGS", "SECRET_FINDINGS", "MAX_REPORT_BYTES", "MAX_DECOMPRESSED_BYTES", "collect",
+           "discover", "load_report", "Tally"]
 
 NAME = "security"
 TOP_FINDINGS = 200
@@ -208,7 +208,8 @@ def _gunzip(data: bytes, path: str) -> bytes:
             while data:
                 out += decompressor.decompress(data, MAX_DECOMPRESSED_BYTES + 1 - len(out))
                 if len(out) > MAX_DECOMPRESSED_BYTES:
-                    raise EvidenceError(path, f"decompresses to more than {MAX_DECOMPRESSED_BYTES // MiB} MiB; refused")
+                    limit = MAX_DECOMPRESSED_BYTES // MiB
+                    raise EvidenceError(path, f"decompresses to more than {limit} MiB; refused")
                 data = decompressor.unconsumed_tail
                 if decompressor.eof:
                     break
@@ -287,11 +288,16 @@ def _describe(summary: ReportSummary) -> str:
     text = (f"{', '.join(summary.tools) or 'no tool'}: {summary.runs} run(s), {summary.results} result(s)"
             f"{' (' + counts + ')' if counts else ''}, {summary.suppressed} suppressed")
     if summary.out_of_repo:
-        text += (f"; {summary.out_of_repo} result(s) name files outside the repository (or not in this checkout) and keep no location "
-                 f"({'; '.join(summary.outside)})")
+        text += (f"; {summary.out_of_repo} result(s) name files outside the repository (or not in this checkout)"
+                 f" and keep no location ({'; '.join(summary.outside)})")
     if summary.absent:
         text += f"; {summary.absent} absent since the baseline (not counted)"
     return text
+
+
+def _count_order(item: tuple[tuple[str, str, bool], int]) -> tuple[str, int, bool]:
+    (tool, severity, suppressed), _ = item
+    return tool, _RANK[severity], suppressed
 
 
 def _facts(workspace: Workspace, reports: list[ReportSummary], tally: Tally,
@@ -319,7 +325,7 @@ def _facts(workspace: Workspace, reports: list[ReportSummary], tally: Tally,
         "reports": [to_data(r) for r in reports],
         "tools_with_results": {category: sorted(names) for category, names in tools.items()},
         "counts": [{"tool": t, "severity": s, "suppressed": sup, "count": n}
-                   for (t, s, sup), n in sorted(tally.counts.items(), key=lambda kv: (kv[0][0], _RANK[kv[0][1]], kv[0][2]))],
+                   for (t, s, sup), n in sorted(tally.counts.items(), key=_count_order)],
         "total": sum(tally.counts.values()),
         "open_by_severity": open_by_severity,
         "open_at_or_above": at_or_above,

@@ -61,7 +61,8 @@ def _package(entry: dict[str, Any], location: Any) -> Iterator[Finding]:
         ids = [str(i) for i in group["ids"]]
         rule = ids[0]
         vuln = vulns.get(rule, {})
-        word = (vuln.get("database_specific") or {}).get("severity") if isinstance(vuln.get("database_specific"), dict) else None
+        specific = vuln.get("database_specific")
+        word = specific.get("severity") if isinstance(specific, dict) else None
         severity = severity_from_score(group.get("max_severity") or None) or severity_from_word(word) or "high"
         message = redact(f"{name}: {vuln.get('summary') or ', '.join(ids)}")
         yield Finding(tool="osv-scanner", rule=rule, severity=severity, category="sca", message=message,
