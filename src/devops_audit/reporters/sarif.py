@@ -21,7 +21,7 @@ from typing import Any
 
 from devops_audit.reporters.fingerprints import Finding, display_location, findings, is_baselined, waiver_of
 
-__all__ = ["render", "SECURITY_SEVERITY", "LEVELS", "FINGERPRINT_KEY"]
+__all__ = ["render", "to_sarif", "location_table", "SECURITY_SEVERITY", "LEVELS", "FINGERPRINT_KEY"]
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "devopsAudit/v1"
@@ -167,3 +167,12 @@ def _cap(text: str) -> str:
 
 def _pascal(slug: str) -> str:
     return "".join(part.capitalize() for part in slug.split("-"))
+
+
+def location_table(indicators: list[Any]) -> str:
+    """The Markdown table of docs/integrations.md: where each indicator's repository-level result points."""
+    rows = ["| Indicator | Title | Repository-level results point at |", "|---|---|---|"]
+    for indicator in indicators:
+        first = f"`{indicator.anchor}` if it exists, else " if indicator.anchor else ""
+        rows.append(f"| {indicator.id} | {indicator.title} | {first}the first pipeline file → CODEOWNERS → README |")
+    return "\n".join(rows) + "\n"
