@@ -1,6 +1,6 @@
 """The `files` namespace: what the repository's own files say about how it is built and governed.
 
-Build files and ecosystems, lockfiles, linter configs, tests, SECURITY.md, dependency-update configs,
+Build files and ecosystems, lockfiles, linter configs, tests, dependency-update configs,
 pre-commit hooks, ignore rules, committed build outputs and binaries, Dockerfiles, IaC and deploy
 descriptors, database migrations and environment configs. Mostly recognised by path; a few files are read
 (pyproject.toml, requirements files, dependabot, pre-commit) to tell what they configure.
@@ -51,10 +51,6 @@ PYPROJECT_LINTERS = ("ruff", "pylint", "mypy", "flake8", "black", "isort", "pyri
 TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "*_test.go", "*.test.js", "*.test.ts", "*.test.tsx",
                       "*.spec.js", "*.spec.ts", "*Test.java", "*Tests.java", "*Test.kt", "*_spec.rb", "*Tests.cs")
 TEST_DIRS = frozenset({"tests", "test", "spec", "__tests__", "testing", "e2e"})
-SECURITY_POLICY = ("SECURITY.md", ".github/SECURITY.md", "docs/SECURITY.md", "SECURITY.rst", "SECURITY.txt",
-                   ".gitlab/SECURITY.md")
-SECURITY_INSIGHTS = ("SECURITY-INSIGHTS.yml", "security-insights.yml", ".github/security-insights.yml",
-                     "SECURITY-INSIGHTS.yaml", "security-insights.yaml")
 RENOVATE = ("renovate.json", "renovate.json5", ".renovaterc", ".renovaterc.json", ".github/renovate.json",
             ".github/renovate.json5", ".gitlab/renovate.json")
 ARTIFACTS = ("*.jar", "*.war", "*.ear", "*.whl", "*.egg", "*.tar.gz", "*.tgz", "*.zip", "*.exe", "*.dll", "*.so",
@@ -146,8 +142,6 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         "linter_configs": sorted(set(linter_configs)),
         "test_files": len(test_files),
         "test_sample": test_files[:5],
-        "security_policy": [p for p in SECURITY_POLICY if p in workspace.file_set],
-        "security_insights": [p for p in SECURITY_INSIGHTS if p in workspace.file_set],
         "dependency_updates": [to_data(d) for d in dependency_updates],
         "gitignore": ".gitignore" in root_files,
         "committed_artifacts": artifacts[:100],
