@@ -49,7 +49,7 @@ def render(result: Any, options: Any) -> str:
         status = verdict.status
         label = "waived" if verdict.waiver else _LABEL[status]
         table.add_row(verdict.indicator.id, str(verdict.indicator.level), Text(label, _STYLE[status]),
-                      verdict.indicator.title, _shorten(verdict.message, 160))
+                      verdict.indicator.title, _first_sentence(verdict.message, 90))
     console.print(table)
 
     blocking = [v for area in result.areas if area.level < area.max_level for v in area.blocking]
@@ -85,6 +85,12 @@ def render(result: Any, options: Any) -> str:
     else:
         console.print(Text(f"Gate: FAILED (exit 1): {'; '.join(result.gate.reasons)}", "bold red"))
     return buffer.getvalue()
+
+
+def _first_sentence(text: str, limit: int) -> str:
+    """The table shows the gist; the full message is in the blocking section and the JSON report."""
+    head = text.split(". ", 1)[0].split("; ", 1)[0].rstrip(".")
+    return _shorten(head, limit)
 
 
 def _shorten(text: str, limit: int) -> str:
