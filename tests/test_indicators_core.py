@@ -120,3 +120,17 @@ def test_parameter_override_from_config_changes_the_verdict(tmp_path):
     write(repo, {".devops-audit.yml": "params:\n  SR.BD.03: {allow_first_party: true}\n"})
     violations = verdicts(scan_dict(repo))["SR.BD.03"]["violations"]
     assert violations == []
+
+
+def test_lint_only_path_filtered_ci_fails_build_integration_and_release(tmp_path):
+    write(tmp_path, {
+        "pyproject.toml": "[project]\nname = 'docs-site'\n",
+        ".github/workflows/docs.yml": (
+            "on:\n  push:\n    branches: [main]\n    paths: ['docs/**']\npermissions: {}\njobs:\n"
+            "  lint:\n    runs-on: ubuntu-24.04\n    timeout-minutes: 5\n    steps:\n      - run: ruff check docs\n"),
+    })
+    report = verdicts(scan_dict(tmp_path))
+    for indicator_id in ("CD.BP.01", "CD.CI.01", "CD.DR.01"):
+        assert report[indicator_id]["status"] == "fail", indicator_id
+        assert report[indicator_id]["locations"] == [{"path": ".github/workflows/docs.yml", "line": 1}]
+    assert report["CD.CI.04"]["status"] == "pass"
