@@ -167,3 +167,20 @@ def test_documented_workflow_using_the_local_action_passes_actionlint(tmp_path):
     assert _actionlint(workflow) == []
     workflow.write_text(text.replace("runs-on: ubuntu-latest", "runs-on: ubuntu-latest\n    bogus-key: 1"))
     assert _actionlint(workflow)  # the linter does look at the file
+
+
+def test_pre_commit_hook_names_the_real_entry_point():
+    import tomllib
+
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "devops-audit" and hook["language"] == "python"
+    assert hook["pass_filenames"] is False and hook["always_run"] is True
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    command, subcommand = hook["entry"].split()
+    assert scripts[command] == "devops_audit.cli:main"
+    from devops_audit.cli import build_parser
+
+    build_parser().parse_args([subcommand, *hook["args"]])  # the arguments exist
+    documented = yaml.safe_load(snippet("pre-commit"))["repos"][0]["hooks"][0]
+    assert documented["id"] == hook["id"]
+    build_parser().parse_args([subcommand, *documented["args"]])

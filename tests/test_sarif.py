@@ -115,3 +115,13 @@ def test_microsoft_validator_does_catch_a_broken_report(result, tmp_path):
     run = subprocess.run([str(MULTITOOL), "validate", "--rule-kind", "Gh;Sarif", str(path)],
                          capture_output=True, text=True, timeout=120)
     assert "GH2012" in run.stdout
+
+
+def test_documented_location_table_matches_the_policies():
+    from devops_audit.policy import load_policies
+    from devops_audit.reporters.sarif import location_table
+
+    doc = (ROOT / "docs/integrations.md").read_text()
+    table = doc.split("<!-- locations:begin -->\n")[1].split("<!-- locations:end -->")[0]
+    assert table == location_table(load_policies(compile_all=False).indicators), \
+        "regenerate the table in docs/integrations.md with reporters.sarif.location_table"

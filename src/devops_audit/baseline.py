@@ -24,8 +24,14 @@ from devops_audit.engine import Verdict
 from devops_audit.errors import ConfigError
 from devops_audit.reporters.fingerprints import keyed_violations
 
-__all__ = ["BASELINE_VERSION", "entries_for", "build_baseline", "load_baseline", "apply_baseline",
-           "accepted_by_baseline"]
+__all__ = [
+    "BASELINE_VERSION",
+    "accepted_by_baseline",
+    "apply_baseline",
+    "build_baseline",
+    "entries_for",
+    "load_baseline",
+]
 
 BASELINE_VERSION = 1
 

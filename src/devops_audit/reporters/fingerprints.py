@@ -17,16 +17,23 @@ lists no violations. Each finding has:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from devops_audit.engine import Verdict, Violation
 
-__all__ = ["Finding", "fingerprint", "keyed_violations", "findings", "display_location", "waiver_of",
-           "is_baselined", "SEVERITY_ORDER"]
+__all__ = [
+    "Finding",
+    "display_location",
+    "findings",
+    "fingerprint",
+    "is_baselined",
+    "keyed_violations",
+    "waiver_of",
+]
 
-SEVERITY_ORDER = ("info", "low", "medium", "high", "critical")
 _LAST_RESORT = "README.md"
 
 

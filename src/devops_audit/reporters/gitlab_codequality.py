@@ -15,7 +15,7 @@ from typing import Any
 
 from devops_audit.reporters.fingerprints import findings, waiver_of
 
-__all__ = ["render", "SEVERITY"]
+__all__ = ["SEVERITY", "render"]
 
 SEVERITY = {"info": "info", "low": "minor", "medium": "major", "high": "critical", "critical": "blocker"}
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from devops_audit.reporters.fingerprints import findings, waiver_of
 
-__all__ = ["render", "SCHEMA_VERSION", "SEVERITY"]
+__all__ = ["SCHEMA_VERSION", "SEVERITY", "render"]
 
 SCHEMA_VERSION = "15.0.7"
 SEVERITY = {"info": "Info", "low": "Low", "medium": "Medium", "high": "High", "critical": "Critical"}

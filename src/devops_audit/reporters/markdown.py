@@ -13,7 +13,7 @@ from typing import Any
 
 from devops_audit.reporters.fingerprints import keyed_violations
 
-__all__ = ["render", "MAX_BYTES"]
+__all__ = ["MAX_BYTES", "render"]
 
 MAX_BYTES = 1_000_000  # GitHub's step summary limit is 1 MiB (1,048,576 bytes); keep a margin
 _VIOLATIONS_SHOWN = 10
@@ -76,8 +76,8 @@ def _baseline_lines(result: Any) -> list[str]:
     baseline = result.extras.get("baseline")
     if not baseline:
         return []
-    lines = ["", f"Baseline `{_md(str(baseline.get('file')))}`: {len(baseline['new'])} new, "
-                 f"{baseline['unchanged']} unchanged, {len(baseline['fixed'])} fixed."]
+    counts = f"{len(baseline['new'])} new, {baseline['unchanged']} unchanged, {len(baseline['fixed'])} fixed"
+    lines = ["", f"Baseline `{_md(str(baseline.get('file')))}`: {counts}."]
     if baseline["baselined"]:
         lines.append(f"Baselined (not gating): {', '.join(baseline['baselined'])}.")
     for entry in baseline["fixed"][:_VIOLATIONS_SHOWN]:

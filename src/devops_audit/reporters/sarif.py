@@ -19,9 +19,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from devops_audit.reporters.fingerprints import Finding, display_location, findings, is_baselined, waiver_of
+from devops_audit.reporters.fingerprints import (
+    Finding,
+    display_location,
+    findings,
+    is_baselined,
+    waiver_of,
+)
 
-__all__ = ["render", "to_sarif", "location_table", "SECURITY_SEVERITY", "LEVELS", "FINGERPRINT_KEY"]
+__all__ = ["FINGERPRINT_KEY", "LEVELS", "SECURITY_SEVERITY", "location_table", "render", "to_sarif"]
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "devopsAudit/v1"
