@@ -39,19 +39,33 @@ def load_scan_config(root: Path, options: ScanOptions) -> Config:
     return load_config(root / DEFAULT_CONFIG_NAME, required=False)
 
 
+def _policies(paths: tuple[str, ...]):  # -> PolicySet
+    """Loaded and compiled once per process for the same files (a fleet scans many repositories)."""
+    from devops_audit.policy import builtin_policy_files, load_policies, policy_files
+
+    stamp = tuple((str(p), p.stat().st_mtime_ns) for p in [*builtin_policy_files(), *policy_files(list(paths))])
+    key = (paths, stamp)
+    if key not in _POLICY_CACHE:
+        _POLICY_CACHE.clear()
+        _POLICY_CACHE[key] = load_policies(list(paths))
+    return _POLICY_CACHE[key]
+
+
+_POLICY_CACHE: dict[tuple, Any] = {}
+
+
 def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResult:
     """Scan one repository. Raises TargetError (exit 3) or ConfigError/PolicyError (exit 2)."""
     from devops_audit.collectors import CollectOptions, collect_all
     from devops_audit.engine import evaluate
     from devops_audit.gate import decide
     from devops_audit.maturity import compute_levels
-    from devops_audit.policy import load_policies
     from devops_audit.workspace import MiB, Workspace
 
     options = options or ScanOptions()
     workspace = Workspace(target)  # raises TargetError first: a missing target beats a bad config
     config = load_scan_config(workspace.root, options)
-    policies = load_policies([*config.policies, *options.policy_paths])
+    policies = _policies(tuple(config.policies) + tuple(options.policy_paths))
     check_params(config, {i.id: i.params for i in policies.indicators})
     workspace.max_file_bytes = int(config.max_file_mib * MiB)
     workspace.exclude = tuple(config.exclude)

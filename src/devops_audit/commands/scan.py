@@ -26,7 +26,8 @@ def add_scan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-scanners", action="store_true",
                         help="run bandit and semgrep (needs the devops-audit[scanners] extra)")
     parser.add_argument("--scanner-timeout", type=float, metavar="SECONDS", help="time limit per scanner")
-    parser.add_argument("--cache-dir", metavar="DIR", help="where scanner results are cached")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="cache folder (scanner results under DIR/scanners; fleet clones under DIR/repos)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
