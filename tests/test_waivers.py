@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import date
+from pathlib import Path
 
 import jsonschema
 
@@ -121,3 +123,16 @@ def test_documented_waivers_are_valid_config_and_apply(tmp_path):
     waived = {i["id"] for i in report["indicators"] if i["waiver"]}
     assert waived == {"SR.BD.03", "CD.CI.04"}
     assert not any(r.startswith(("SR.BD.03", "CD.CI.04")) for r in report["gate"]["reasons"])
+
+
+def test_terminal_report_warns_about_expired_waivers_and_counts_baseline(tmp_path):
+    repo = tmp_path / "legacy"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "fixtures" / "legacy-service", repo)
+    (repo / ".devops-audit.yml").write_text(
+        "waivers:\n  - indicator: CD.CI.04\n    reason: split planned\n    owner: release-team\n    expires: 2020-01-31\n")
+    assert main(["baseline", "create", str(repo), "-o", str(tmp_path / "base.json")]) == 0
+    out = tmp_path / "report.txt"
+    main(["scan", str(repo), "--baseline", str(tmp_path / "base.json"), "-f", f"terminal={out}"])
+    text = out.read_text()
+    assert "waiver for CD.CI.04 expired on 2020-01-31 (owner release-team)" in text
+    assert "0 new violation(s)" in text and "0 fixed" in text

@@ -77,6 +77,13 @@ def render(result: Any, options: Any) -> str:
     for entry in errors[:20]:
         console.print(Text(f"  ! {entry.path or entry.kind}{f':{entry.line}' if entry.line else ''}: {entry.reason}",
                            "magenta"))
+    for waiver in result.extras.get("waivers", {}).get("expired", []):
+        console.print(Text(f"  ! waiver for {waiver.get('indicator')} expired on {waiver.get('expires')} "
+                           f"(owner {waiver.get('owner')}): it no longer applies", "yellow"))
+    baseline = result.extras.get("baseline")
+    if baseline:
+        console.print(f"Baseline {baseline.get('file')}: {len(baseline.get('new', []))} new violation(s), "
+                      f"{baseline.get('unchanged', 0)} unchanged, {len(baseline.get('fixed', []))} fixed")
     counts = result.counts()
     console.print(" · ".join(f"{counts[s]} {s}" for s in ("pass", "fail", "unknown", "error", "not_applicable"))
                   + (f" · {counts['waived']} waived" if counts["waived"] else ""))
