@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import scan_dict, verdicts, write
 
-from devops_audit.collectors import CollectOptions
-from devops_audit.collectors import scan_results
+from devops_audit.collectors import CollectOptions, scan_results
 from devops_audit.facts import Evidence, to_data
 from devops_audit.workspace import Workspace
-
-from helpers import scan_dict, verdicts, write
 
 SCANS = Path(__file__).resolve().parent.parent / "fixtures" / "scans" / "repo"
 SECRET = "FIXTURE-SECRET-VALUE-7c1e"

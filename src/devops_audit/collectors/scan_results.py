@@ -30,11 +30,19 @@ from pathlib import Path
 from typing import Any
 
 from devops_audit.collectors.scan_formats import (
-    CATEGORIES, SEVERITIES, Finding, Malformed, PathMapper, Run, detect_format,
+    CATEGORIES,
+    SEVERITIES,
+    Finding,
+    Malformed,
+    PathMapper,
+    Run,
+    detect_format,
 )
 from devops_audit.collectors.secret_files import committed_secret_files
 from devops_audit.collectors.security_policy import (
-    find_security_insights, find_security_policy, inspect_security_policy,
+    find_security_insights,
+    find_security_policy,
+    inspect_security_policy,
 )
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, to_data
