@@ -13,7 +13,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-
 from doc_snippets import snippet
 from gate_support import gate_repo
 

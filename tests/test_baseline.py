@@ -7,10 +7,10 @@ import os
 import shlex
 
 import pytest
-
-from devops_audit.cli import main
 from doc_snippets import snippet
 from gate_support import REPO, as_json, gate_repo, rendered, scan
+
+from devops_audit.cli import main
 
 NEW_STEP = "      - uses: actions/cache@v4\n"
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 
 from devops_audit.classify import default_classifier
 from devops_audit.collectors import bitbucket, pipelines
 from devops_audit.collectors.pipelines import Parsed
 from devops_audit.errors import EvidenceError
 from devops_audit.workspace import Workspace
-
-from conftest import FIXTURES
 
 FULL = FIXTURES / "pipelines" / "bitbucket-full"
 CONFIG = "bitbucket-pipelines.yml"

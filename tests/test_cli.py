@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import FIXTURES, write
 
 from devops_audit.cli import main
-from helpers import FIXTURES, write
 
 ROOT = Path(__file__).resolve().parent.parent
 

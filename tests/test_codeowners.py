@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES
+
 from devops_audit.collectors import CollectOptions
 from devops_audit.collectors.codeowners import Ownership, collect, parse
 from devops_audit.workspace import Workspace

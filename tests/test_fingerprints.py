@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+from gate_support import as_json, gate_repo, scan
+
 from devops_audit.baseline import entries_for
 from devops_audit.engine import Verdict, Violation
 from devops_audit.reporters.fingerprints import findings, keyed_violations
-from gate_support import as_json, gate_repo, scan
 
 
 def _identities(result) -> dict[str, object]:

@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, git, make_git_repo
+
 from devops_audit.cli import main
 from devops_audit.fleet.clone import CloneSettings
 from devops_audit.fleet.run import FleetOptions, run_fleet

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, make_git_repo
+
 from devops_audit.fleet.clone import CloneSettings
 from devops_audit.fleet.run import FleetOptions, run_fleet
 from devops_audit.fleet.sources import read_repo_list

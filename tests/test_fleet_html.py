@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, make_git_repo
+
 from devops_audit.cli import main
 from devops_audit.fleet.clone import CloneSettings
 from devops_audit.fleet.run import FleetOptions, run_fleet

@@ -12,8 +12,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, make_git_repo
+
 from devops_audit.fleet.clone import CloneSettings
 from devops_audit.fleet.report import build_report
 from devops_audit.fleet.run import FleetOptions, run_fleet

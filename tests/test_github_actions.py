@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import corpus_repos
+from helpers import FIXTURES, write
+
 from devops_audit.collectors import CollectOptions, pipelines
 from devops_audit.workspace import Workspace
-from helpers import FIXTURES, write
 
 
 def collect(root):

@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, corpus_repos
 
 from devops_audit.classify import default_classifier
-from devops_audit.collectors import gitlab_ci, pipelines
-from devops_audit.collectors import CollectOptions
+from devops_audit.collectors import CollectOptions, gitlab_ci, pipelines
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Location
 from devops_audit.workspace import Workspace
-
-from conftest import FIXTURES, corpus_repos
 
 FULL = FIXTURES / "pipelines" / "gitlab-full"
 LEGACY = FIXTURES / "pipelines" / "gitlab-legacy"

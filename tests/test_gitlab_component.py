@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from doc_snippets import snippet
+from gate_support import gate_repo
 
 from devops_audit.classify import default_classifier
 from devops_audit.collectors import gitlab_ci
 from devops_audit.workspace import Workspace
-from doc_snippets import snippet
-from gate_support import gate_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "devops-audit.yml"

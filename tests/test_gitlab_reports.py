@@ -7,11 +7,11 @@ import uuid
 
 import jsonschema
 import pytest
+from gate_support import as_json, gate_repo, scan
 
 from devops_audit.cli import main
 from devops_audit.reporters import FORMATS
 from devops_audit.resources import load_schema
-from gate_support import as_json, gate_repo, scan
 
 
 @pytest.fixture(scope="module")

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from conftest import git
+
 from devops_audit.collectors import CollectOptions
 from devops_audit.collectors.history import collect
 from devops_audit.collectors.history_metrics import has_issue_ref, is_hotfix_message, parse_version, pr_number
 from devops_audit.workspace import Workspace
 
-MONDAY = datetime(2024, 3, 4, tzinfo=timezone.utc)
+MONDAY = datetime(2024, 3, 4, tzinfo=UTC)
 
 
 def when(day: float, hour: int = 10) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import git
-from devops_audit.scan import run_scan
 from test_history import Repo
+
+from devops_audit.scan import run_scan
 
 HISTORY_INDICATORS = ("CD.VC.03", "CD.VC.05", "CD.CM.01", "CD.CM.02", "CD.CI.02", "CD.DR.05", "CD.MF.01")
 RELEASE_WORKFLOW = "on:\n  push:\n    tags: ['v*']\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make dist\n"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from conftest import git, make_git_repo
 from helpers import FIXTURES, scan_dict, verdicts, write
 

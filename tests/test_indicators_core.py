@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import make_git_repo
 from helpers import FIXTURES, scan_dict, verdicts, write
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, corpus_repos
 
 from devops_audit.classify import default_classifier
 from devops_audit.collectors import CollectOptions, groovy, jenkins, pipelines
 from devops_audit.errors import EvidenceError
 from devops_audit.workspace import Workspace
-
-from conftest import FIXTURES, corpus_repos
 
 DECLARATIVE = FIXTURES / "pipelines" / "jenkins-declarative"
 SCRIPTED = FIXTURES / "pipelines" / "jenkins-scripted"

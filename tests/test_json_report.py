@@ -6,11 +6,11 @@ import json
 
 import jsonschema
 import pytest
-
 from conftest import corpus_repos, make_git_repo
+from helpers import FIXTURES
+
 from devops_audit.cli import main
 from devops_audit.resources import load_schema
-from helpers import FIXTURES
 
 
 def scan_json(path, out) -> dict:

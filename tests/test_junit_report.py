@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from junitparser import Error, Failure, JUnitXml, Skipped
-
 from gate_support import gate_repo, rendered, scan
+from junitparser import Error, Failure, JUnitXml, Skipped
 
 
 def _cases(xml_text: str, tmp_path) -> dict[str, object]:

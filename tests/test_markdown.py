@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from gate_support import gate_repo, rendered, scan
+
 from devops_audit.docs import DOCS_URL
 from devops_audit.engine import Verdict, Violation
 from devops_audit.reporters.markdown import MAX_BYTES
-from gate_support import gate_repo, rendered, scan
 
 
 def test_levels_then_failing_then_unverified_then_passing(tmp_path):

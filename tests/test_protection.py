@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXTURES, git, make_git_repo
 from pytest_httpserver import HTTPServer
 
-from conftest import FIXTURES, git, make_git_repo
 from devops_audit.collectors import CollectOptions
 from devops_audit.collectors.protection import collect
 from devops_audit.facts import Evidence, to_data

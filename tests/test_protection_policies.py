@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_httpserver import HTTPServer
-
 from conftest import make_git_repo
 from helpers import FIXTURES, scan_dict, verdicts, write
+from pytest_httpserver import HTTPServer
 
 PROTECTION = FIXTURES / "protection"
 INDICATORS = ("CD.CM.01", "CD.CM.04", "CD.CI.03", "SR.BD.01", "SR.BD.06", "SR.GV.02")

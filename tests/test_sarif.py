@@ -9,10 +9,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from gate_support import as_json, gate_repo, scan
 
 from devops_audit.cli import main
 from devops_audit.reporters.sarif import SECURITY_SEVERITY
-from gate_support import as_json, gate_repo, scan
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads((ROOT / "tests/schemas/sarif-2.1.0.json").read_text())

@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import scan_dict, verdicts, write
 
-from devops_audit.collectors import CollectOptions
-from devops_audit.collectors import scan_results
+from devops_audit.collectors import CollectOptions, scan_results
 from devops_audit.facts import Evidence, to_data
 from devops_audit.workspace import Workspace
-
-from helpers import scan_dict, verdicts, write
 
 SCANS = Path(__file__).resolve().parent.parent / "fixtures" / "scans" / "repo"
 SECRET = "FIXTURE-SECRET-VALUE-7c1e"
@@ -237,18 +235,19 @@ def test_bad_files_are_inventory_errors_and_the_others_still_count(tmp_path):
     assert evidence.facts["secret_findings"] == 1
 
 
-def test_discovery_in_build_folders_and_user_paths_outside_the_repository(tmp_path):
+def test_discovery_in_build_folders_and_user_paths_outside_the_repository_refused(tmp_path):
     root = repo_with(tmp_path)
     write(root, {"target/trivy-results.json": (SCANS / "reports" / "trivy-fs.json").read_text(),
-                 "build/reports/ignored.sarif": sarif([])})  # only the top of build/ is searched
-    outside = write(tmp_path / "ci-artifacts", {"pip-audit-report.json": (SCANS / "reports" / "pip-audit.json").read_text(),
-                                                "scan.json": (SCANS / "reports" / "semgrep.json").read_text()})
+                 "build/reports/ignored.sarif": sarif([]),  # only the top of build/ is searched
+                 "ci/scan.json": (SCANS / "reports" / "semgrep.json").read_text()})
+    outside = write(tmp_path / "ci-artifacts", {"pip-audit-report.json": (SCANS / "reports" / "pip-audit.json").read_text()})
 
     evidence = collect(root, evidence_paths={"sarif": [str(outside / "pip-audit-*.json")],
-                                             "security": [str(outside / "scan.json")]})
+                                             "security": [str(root / "ci" / "scan.json")]})
 
-    assert [r["path"] for r in evidence.facts["reports"]] == [
-        "target/trivy-results.json", str(outside / "pip-audit-report.json"), str(outside / "scan.json")]
+    assert [r["path"] for r in evidence.facts["reports"]] == ["target/trivy-results.json", "ci/scan.json"]
+    (refused,) = evidence.errors
+    assert (refused.path, refused.reason) == (str(outside / "pip-audit-*.json"), "outside the repository; refused")
 
 
 def test_memory_stays_bounded_on_a_large_report(tmp_path):
@@ -374,20 +373,28 @@ def test_security_insights_file_satisfies_disclosure_handling(tmp_path):
 
 
 # -- the corpus ---------------------------------------------------------------------------------------------------
-def test_every_corpus_report_ingests(corpus_dir):
+def with_scans(corpus_project: Path, dest: Path) -> Path:
+    """A corpus project's files with its scanner outputs under `scans/`, where CI would have left them."""
+    repo = dest / corpus_project.name
+    shutil.copytree(corpus_project / "repo", repo)
+    shutil.copytree(corpus_project / "scans", repo / "scans")
+    return repo
+
+
+def test_every_corpus_report_ingests(corpus_dir, tmp_path):
     for scans in sorted(corpus_dir.glob("*/scans")):
-        evidence = collect(scans.parent / "repo", evidence_paths={"sarif": [str(scans / "*")]})
+        evidence = collect(with_scans(scans.parent, tmp_path), evidence_paths={"sarif": ["scans/*"]})
         assert not evidence.errors, (scans, evidence.errors)
         assert len(evidence.facts["reports"]) == len(list(scans.iterdir()))
 
 
-def test_largest_corpus_report_is_fast_and_small(corpus_dir):
-    repo, scans = corpus_dir / "pip" / "repo", corpus_dir / "pip" / "scans"
-    if not scans.is_dir():
+def test_largest_corpus_report_is_fast_and_small(corpus_dir, tmp_path):
+    if not (corpus_dir / "pip" / "scans").is_dir():
         pytest.skip("the pip scans are absent from the corpus")
+    repo = with_scans(corpus_dir / "pip", tmp_path)
     tracemalloc.start()
     started = time.perf_counter()
-    facts = collect(repo, evidence_paths={"sarif": [str(scans / "*")]}).facts
+    facts = collect(repo, evidence_paths={"sarif": ["scans/*"]}).facts
     elapsed = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()

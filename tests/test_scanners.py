@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import make_git_repo
+from helpers import FIXTURES, scan_dict, verdicts, write
+
 from devops_audit import scanners
 from devops_audit.collectors import CollectOptions, scan_results
 from devops_audit.workspace import Workspace
-
-from helpers import FIXTURES, scan_dict, verdicts, write
 
 HAS_BANDIT = importlib.util.find_spec("bandit") is not None
 HAS_SEMGREP = (Path(sys.executable).parent / "semgrep").is_file() or shutil.which("semgrep") is not None

@@ -8,13 +8,13 @@ from datetime import date
 from pathlib import Path
 
 import jsonschema
+from doc_snippets import snippet
+from gate_support import as_json, gate_repo, rendered, scan
 
 from devops_audit.cli import main
 from devops_audit.resources import load_schema
 from devops_audit.waivers import today_from
 from devops_audit.yamlsafe import load_documents
-from doc_snippets import snippet
-from gate_support import as_json, gate_repo, rendered, scan
 
 
 def _config(*waivers: str) -> str:

@@ -11,9 +11,10 @@ import importlib.machinery
 import importlib.util
 import re
 import sys
+from collections.abc import Callable
 from functools import cache
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["cel_module", "compile_expression", "new_context", "FUNCTIONS"]
 
@@ -59,7 +60,7 @@ def _flatten(items: Any) -> list[Any]:
 
 
 @cache
-def _regex(pattern: str) -> "re.Pattern[str]":
+def _regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 __all__ = ["ToolRule", "Classifier", "default_classifier", "KINDS"]
 
@@ -27,7 +28,7 @@ class ToolRule:
     images: tuple[str, ...] = ()
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> "ToolRule":
+    def from_data(cls, data: dict[str, Any]) -> ToolRule:
         unknown = set(data.get("kinds", ())) - set(KINDS)
         if unknown:
             raise ValueError(f"tool {data.get('tool')!r}: unknown kinds {sorted(unknown)}")
@@ -48,7 +49,7 @@ class Classifier:
         self.rules = tuple(rules)
         self._seen: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
 
-    def extended(self, extra: Iterable[dict[str, Any]]) -> "Classifier":
+    def extended(self, extra: Iterable[dict[str, Any]]) -> Classifier:
         return Classifier((*(ToolRule.from_data(e) for e in extra), *self.rules))
 
     def classify(self, run: str = "", uses: str = "", image: str = "") -> tuple[list[str], list[str]]:

@@ -13,8 +13,9 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 __all__ = ["ForgeError", "ForgeClient", "ForgeTarget", "Remote", "parse_remote", "resolve_target",

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["decide"]
 
 
-def decide(result: ScanResult, config: "Config", options: "ScanOptions", areas: list | None = None) -> Gate:
+def decide(result: ScanResult, config: Config, options: ScanOptions, areas: list | None = None) -> Gate:
     """`areas`: the levels to judge (default `result.areas`); with a baseline, baselined failures count as met."""
     reasons = [f"{a.name} ({a.id}) is at level {a.level}, target {a.target}"
                for a in (result.areas if areas is None else areas) if not a.met]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +94,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
 
         gate_areas = compute_levels(policies.areas, accepted_by_baseline(verdicts, extras["baseline"]), targets)
     inventory = sorted((e for ev in evidence.values() for e in ev.inventory), key=lambda e: (e.path, e.kind))
-    now = options.now or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = options.now or datetime.now(UTC).isoformat(timespec="seconds")
     result = ScanResult(
         target=str(workspace.root), git=workspace.git, verdicts=verdicts, areas=areas, inventory=inventory,
         gate=Gate(True), policy_digest=policies.digest, generated_at=now,

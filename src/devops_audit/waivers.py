@@ -23,7 +23,7 @@ The bookkeeping goes to `result.extras["waivers"]` = `{applied: [...], expired: 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -37,9 +37,9 @@ def today_from(now: str | None) -> date:
     """The scan's date: `ScanOptions.now` (ISO date or datetime) when set, else today (UTC)."""
     if now:
         return date.fromisoformat(str(now)[:10])
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def apply_waivers(verdicts: list[Verdict], waivers: list[dict[str, Any]], today: date) -> dict[str, Any]:

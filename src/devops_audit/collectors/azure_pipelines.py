@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from devops_audit.classify import Classifier
 from devops_audit.collectors.ci_common import CachedClassifier, add_ref, first_line, mark_reuse, number, strings
@@ -164,7 +165,7 @@ class _Defaults:
     container: Any = None
 
     @staticmethod
-    def of(body: dict[str, Any], parent: "_Defaults") -> "_Defaults":
+    def of(body: dict[str, Any], parent: _Defaults) -> _Defaults:
         if "pool" not in body:
             return _Defaults(parent.vm_image, body.get("container", parent.container))
         pool = body["pool"]  # a named (self-hosted) pool or `server` has no hosted image

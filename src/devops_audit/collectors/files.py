@@ -23,19 +23,19 @@ __all__ = ["NAME", "collect", "ECOSYSTEMS"]
 
 NAME = "files"
 
-# ecosystem -> (manifest globs, lockfile globs, dependabot ecosystem name)
-ECOSYSTEMS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
+# ecosystem -> (manifest globs, lockfile globs, dependabot `package-ecosystem` names that cover it)
+ECOSYSTEMS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "python": (("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile"),
-               ("poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "pylock.toml", "pylock.*.toml"), "pip"),
+               ("poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "pylock.toml", "pylock.*.toml"), ("pip", "uv")),
     "node": (("package.json",), ("package-lock.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "bun.lock",
-                                  "npm-shrinkwrap.json"), "npm"),
-    "go": (("go.mod",), ("go.sum",), "gomod"),
-    "rust": (("Cargo.toml",), ("Cargo.lock",), "cargo"),
-    "maven": (("pom.xml",), ("maven.lock", "pom.lock"), "maven"),
-    "gradle": (("build.gradle", "build.gradle.kts"), ("gradle.lockfile", "*.lockfile", "gradle/verification-metadata.xml"), "gradle"),
-    "ruby": (("Gemfile",), ("Gemfile.lock",), "bundler"),
-    "php": (("composer.json",), ("composer.lock",), "composer"),
-    "dotnet": (("*.csproj", "*.fsproj", "*.sln"), ("packages.lock.json",), "nuget"),
+                                  "npm-shrinkwrap.json"), ("npm",)),
+    "go": (("go.mod",), ("go.sum",), ("gomod",)),
+    "rust": (("Cargo.toml",), ("Cargo.lock",), ("cargo",)),
+    "maven": (("pom.xml",), ("maven.lock", "pom.lock"), ("maven",)),
+    "gradle": (("build.gradle", "build.gradle.kts"), ("gradle.lockfile", "*.lockfile", "gradle/verification-metadata.xml"), ("gradle", "maven")),
+    "ruby": (("Gemfile",), ("Gemfile.lock",), ("bundler",)),
+    "php": (("composer.json",), ("composer.lock",), ("composer",)),
+    "dotnet": (("*.csproj", "*.fsproj", "*.sln"), ("packages.lock.json",), ("nuget",)),
 }
 BUILD_FILES = ("pyproject.toml", "setup.py", "package.json", "pom.xml", "build.gradle", "build.gradle.kts",
                "go.mod", "Cargo.toml", "Makefile", "CMakeLists.txt", "*.csproj", "*.sln", "Gemfile",
@@ -77,7 +77,7 @@ class Ecosystem:
     name: str
     manifests: list[str]
     lockfiles: list[str]
-    dependabot: str  # the ecosystem's name in dependabot.yml
+    dependabot: list[str]  # the `package-ecosystem` names in dependabot.yml that cover it
     location: Location
 
 
@@ -111,7 +111,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         lockfiles = sorted(at_root(*locks))
         if name == "python":
             lockfiles += requirements_hashed
-        ecosystems.append(Ecosystem(name, found, sorted(lockfiles), dependabot, Location(found[0], 1)))
+        ecosystems.append(Ecosystem(name, found, sorted(lockfiles), list(dependabot), Location(found[0], 1)))
 
     linter_configs = sorted(anywhere(*LINTER_CONFIGS))
     linter_configs += [f"pyproject.toml[tool.{tool}]" for tool in PYPROJECT_LINTERS if tool in pyproject.get("tool", {})]

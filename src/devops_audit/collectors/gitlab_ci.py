@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from devops_audit.classify import Classifier
 from devops_audit.collectors.github_actions import parse_image, transitive_upstream

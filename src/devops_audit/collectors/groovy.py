@@ -63,16 +63,16 @@ class Node:
     name: str
     line: int
     tokens: list[Token]
-    blocks: list[list["Node"]] = field(default_factory=list)
+    blocks: list[list[Node]] = field(default_factory=list)
     start: int = 0
     end: int = 0
 
     @property
-    def body(self) -> list["Node"]:
+    def body(self) -> list[Node]:
         """The statement's last block (the DSL section body), or nothing."""
         return self.blocks[-1] if self.blocks else []
 
-    def walk(self) -> "list[Node]":
+    def walk(self) -> list[Node]:
         """This node and every node nested in its blocks, in source order."""
         found = [self]
         for block in self.blocks:

@@ -23,13 +23,25 @@ import time
 from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from devops_audit.collectors.history_metrics import (
-    DAY, HOUR, Dora, Release, Tag, dora, has_issue_ref, is_hotfix_message, is_revert, median_or_none,
-    parse_version, pr_number, release_intervals, releases_of,
+    DAY,
+    HOUR,
+    Dora,
+    Release,
+    Tag,
+    dora,
+    has_issue_ref,
+    is_hotfix_message,
+    is_revert,
+    median_or_none,
+    parse_version,
+    pr_number,
+    release_intervals,
+    releases_of,
 )
 from devops_audit.facts import Evidence, InventoryEntry, to_data
 from devops_audit.workspace import Workspace
@@ -217,20 +229,20 @@ def _now(settings: dict[str, Any]) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, datetime):
-        return value.timestamp() if value.tzinfo else value.replace(tzinfo=timezone.utc).timestamp()
+        return value.timestamp() if value.tzinfo else value.replace(tzinfo=UTC).timestamp()
     try:
         parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"collectors setting history_now={value!r} is not an ISO date or epoch seconds") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(int(epoch), timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(int(epoch), UTC).isoformat().replace("+00:00", "Z")
 
 
 def _local_day(epoch: float, offset_minutes: int) -> str:
-    return (datetime.fromtimestamp(epoch, timezone.utc) + timedelta(minutes=offset_minutes)).date().isoformat()
+    return (datetime.fromtimestamp(epoch, UTC) + timedelta(minutes=offset_minutes)).date().isoformat()
 
 
 def _offset_minutes(text: str) -> int:

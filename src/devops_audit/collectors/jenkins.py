@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+
 from devops_audit.classify import Classifier
 from devops_audit.collectors.github_actions import parse_image, transitive_upstream
 from devops_audit.collectors.gitlab_ci import version_pinning
-from devops_audit.collectors.groovy import GroovyError, Node, Token, parse as parse_groovy, split_args, text_of
+from devops_audit.collectors.groovy import GroovyError, Node, Token, split_args, text_of
+from devops_audit.collectors.groovy import parse as parse_groovy
 from devops_audit.collectors.pipelines import Parsed, is_test_data
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import ExternalRef, InventoryEntry, Job, Location, Pipeline, Step, Trigger

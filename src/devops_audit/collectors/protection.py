@@ -24,8 +24,17 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from devops_audit.collectors.protection_formats import (
-    BranchRule, GitLabBundle, effective, from_asf, from_protection, from_rule_list, from_ruleset, from_settings,
-    gitlab_rules, json_kind, line_of_json,
+    BranchRule,
+    GitLabBundle,
+    effective,
+    from_asf,
+    from_protection,
+    from_rule_list,
+    from_ruleset,
+    from_settings,
+    gitlab_rules,
+    json_kind,
+    line_of_json,
 )
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location, to_data

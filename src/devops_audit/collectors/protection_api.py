@@ -15,11 +15,21 @@ from typing import Any
 from urllib.parse import quote
 
 from devops_audit.collectors.protection_formats import (
-    BranchRule, GitLabBundle, from_protection, from_rule_list, gitlab_rules,
+    BranchRule,
+    GitLabBundle,
+    from_protection,
+    from_rule_list,
+    gitlab_rules,
 )
 from devops_audit.facts import InventoryEntry
 from devops_audit.forge import (
-    TOKEN_VARIABLES, ForgeClient, ForgeError, ForgeTarget, parse_remote, project_id, resolve_target,
+    TOKEN_VARIABLES,
+    ForgeClient,
+    ForgeError,
+    ForgeTarget,
+    parse_remote,
+    project_id,
+    resolve_target,
 )
 from devops_audit.workspace import Workspace
 

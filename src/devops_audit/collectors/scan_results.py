@@ -3,8 +3,8 @@
 Reports are found under their usual names (`*.sarif`, `*.sarif.json`, `bandit*.json`, `semgrep*.json`,
 `gitleaks*.json`, `trivy*.json`, `pip-audit*.json`, `npm-audit*.json`, `osv*.json`, each also gzipped) in the
 root, `reports/`, `scans/`, `security/`, `build/` and `target/`, tracked or not, plus the globs the user gives
-as `evidence: {sarif: [...]}` / `--evidence sarif=PATH` (or `security=`; absolute paths outside the repository
-are allowed there). Formats are recognised by content (see `scan_formats`). With `--run-scanners`, bandit and
+as `evidence: {sarif: [...]}` / `--evidence sarif=PATH` (or `security=`; like all evidence, inside the
+repository). Formats are recognised by content (see `scan_formats`). With `--run-scanners`, bandit and
 semgrep (our shipped rules) run on the repository (see `scanners`) and feed the same counts.
 
 Memory stays bounded whatever the report size: results are counted (tool x severity x suppressed) as they
@@ -20,21 +20,28 @@ whose reports the repository's own pipeline left; our own `--run-scanners` runs 
 
 from __future__ import annotations
 
-import glob
 import json
-import os
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devops_audit.collectors.coverage_paths import evidence_globs
 from devops_audit.collectors.scan_formats import (
-    CATEGORIES, SEVERITIES, Finding, Malformed, PathMapper, Run, detect_format,
+    CATEGORIES,
+    SEVERITIES,
+    Finding,
+    Malformed,
+    PathMapper,
+    Run,
+    detect_format,
 )
 from devops_audit.collectors.secret_files import committed_secret_files
 from devops_audit.collectors.security_policy import (
-    find_security_insights, find_security_policy, inspect_security_policy,
+    find_security_insights,
+    find_security_policy,
+    inspect_security_policy,
 )
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, to_data
@@ -127,11 +134,14 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     mapper = PathMapper(workspace.root.as_posix(), workspace.file_set)
     head = workspace.git.commit if workspace.git else None
     scans: list[dict[str, Any]] = []
-    for path in discover(workspace, options):
+    refused: list[str] = []
+    for path in discover(workspace, options, refused):
         summary = _ingest(workspace, path, mapper, tally, inventory, origin="report")
         if summary:
             summary.matches_head = summary.commit == head if summary.commit and head else None
             reports.append(summary)
+    inventory.extend(InventoryEntry(p, "scan-report", "error", "outside the repository; refused", evidence=NAME)
+                     for p in refused)
     if getattr(options, "run_scanners", False):
         from devops_audit.scanners import run_scanners
 
@@ -150,8 +160,12 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     return Evidence(NAME, present=True, facts=facts, inventory=inventory, hint=HINT)
 
 
-def discover(workspace: Workspace, options: Any) -> list[str]:
-    """Report files: usual names in the usual folders, plus the user's `sarif` / `security` globs."""
+def discover(workspace: Workspace, options: Any, refused: list[str] | None = None) -> list[str]:
+    """Report files: usual names in the usual folders, plus the user's `sarif` / `security` globs.
+
+    Like every other evidence, a report must be inside the repository: a glob that leaves it is refused
+    (and listed in `refused`), so a hostile config cannot point the scan at the runner's files.
+    """
     found: list[str] = []
     for folder in FOLDERS:
         for path in workspace.on_disk(f"{folder}*"):
@@ -160,32 +174,22 @@ def discover(workspace: Workspace, options: Any) -> list[str]:
             if any(Path(plain).match(pattern) for pattern in NAMES):
                 found.append(path)
     evidence = getattr(options, "evidence_paths", None) or {}
-    for kind in EVIDENCE_KINDS:
-        for pattern in evidence.get(kind) or []:
-            found.extend(_user_paths(workspace, str(pattern)))
+    patterns = [str(p) for kind in EVIDENCE_KINDS for p in evidence.get(kind) or []]
+    usable, outside = evidence_globs(workspace, patterns)
+    if refused is not None:
+        refused.extend(outside)
+    for pattern in usable:
+        found.extend(workspace.on_disk(pattern))
     return list(dict.fromkeys(found))
-
-
-def _user_paths(workspace: Workspace, pattern: str) -> list[str]:
-    """A user glob: repository-relative, or absolute (inside the repository or not)."""
-    if not os.path.isabs(pattern):
-        return workspace.on_disk(pattern)
-    result = []
-    for hit in sorted(glob.glob(pattern)):
-        real = Path(hit)
-        inside = real.resolve().is_relative_to(workspace.root)
-        result.append(real.resolve().relative_to(workspace.root).as_posix() if inside else str(real))
-    return result
 
 
 def load_report(workspace: Workspace, path: str) -> Any:
     """A report's JSON (gunzipped when compressed, within the size bounds); EvidenceError when unreadable."""
-    reader, name = (Workspace(Path(path).parent), Path(path).name) if os.path.isabs(path) else (workspace, path)
     try:
-        size = reader.resolve(name).stat().st_size
+        size = workspace.resolve(path).stat().st_size
     except OSError:
         size = MAX_REPORT_BYTES  # let read_bytes name the problem
-    data = reader.read_bytes(name, max_bytes=size if size < MAX_REPORT_BYTES else MAX_REPORT_BYTES)
+    data = workspace.read_bytes(path, max_bytes=size if size < MAX_REPORT_BYTES else MAX_REPORT_BYTES)
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data, path)
     if data[:3] == b"\xef\xbb\xbf":

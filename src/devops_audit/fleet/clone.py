@@ -23,7 +23,7 @@ import re
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +146,7 @@ def _deepen(path: Path, settings: CloneSettings, ref: str = "HEAD") -> None:
     if not (path / ".git" / "shallow").exists():
         return
     tip = int(_git(path, "log", "-1", "--format=%ct", ref, timeout=60).strip() or 0)
-    tip_day = datetime.fromtimestamp(tip, timezone.utc).date()
+    tip_day = datetime.fromtimestamp(tip, UTC).date()
     if (_today(settings) - tip_day).days > BRANCH_SLACK_DAYS:  # the slack no longer covers the window
         needed = _since(tip_day, settings.window_days)
         try:
@@ -162,7 +162,7 @@ def _ref(spec: RepoSpec) -> str:
 def _today(settings: CloneSettings):  # -> date
     if settings.today:
         return datetime.fromisoformat(settings.today).date()
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def _since(day: Any, window_days: int) -> str:

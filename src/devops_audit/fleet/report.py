@@ -19,7 +19,7 @@ import csv
 import io
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from devops_audit.errors import UsageError
@@ -56,7 +56,7 @@ def build_report(store: Store, run_id: str | None = None) -> dict[str, Any]:
         rows.append(_row(result, summary, before))
     area_ids = list(areas)
     return {
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "run": run,
         "previous_run": previous,
         "areas": [{"id": a, "name": n} for a, n in areas.items()],

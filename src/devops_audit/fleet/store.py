@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,7 @@ def _schema(binary: str) -> list[str]:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 class _Sqlite:
@@ -151,7 +151,7 @@ class Store:
 
     # -- runs ------------------------------------------------------------------------------------
     def start_run(self, policy_digest: str, config_hash: str, source: str, total: int) -> str:
-        run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
+        run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
         self.backend.write([(
             "INSERT INTO fleet_runs (run_id, started_at, state, policy_digest, config_hash, source, total) "
             "VALUES (:run_id, :started, 'running', :policy, :config, :source, :total)",

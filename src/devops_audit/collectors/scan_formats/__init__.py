@@ -14,7 +14,11 @@ from types import ModuleType
 from typing import Any
 
 from devops_audit.collectors.scan_formats.common import (
-    CATEGORIES, SEVERITIES, Finding, Malformed, Run,
+    CATEGORIES,
+    SEVERITIES,
+    Finding,
+    Malformed,
+    Run,
 )
 from devops_audit.collectors.scan_formats.paths import OUTSIDE, PathMapper
 

@@ -11,7 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from devops_audit.collectors.scan_formats.common import (
-    Finding, Malformed, Run, fingerprint, is_credential_rule, locate, redact, severity_from_word,
+    Finding,
+    Malformed,
+    Run,
+    fingerprint,
+    is_credential_rule,
+    locate,
+    redact,
+    severity_from_word,
 )
 from devops_audit.collectors.scan_formats.paths import PathMapper
 

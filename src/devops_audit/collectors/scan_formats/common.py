@@ -14,11 +14,11 @@ findings, every quoted literal.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from devops_audit.collectors.scan_formats.paths import OUTSIDE, PathMapper

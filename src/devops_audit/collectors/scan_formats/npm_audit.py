@@ -13,7 +13,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from devops_audit.collectors.scan_formats.common import (
-    Finding, Malformed, Run, fingerprint, redact, severity_from_score, severity_from_word,
+    Finding,
+    Malformed,
+    Run,
+    fingerprint,
+    redact,
+    severity_from_score,
+    severity_from_word,
 )
 from devops_audit.collectors.scan_formats.paths import PathMapper
 from devops_audit.collectors.scan_formats.pip_audit import manifest

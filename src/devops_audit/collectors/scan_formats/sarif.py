@@ -19,8 +19,17 @@ from typing import Any
 
 from devops_audit.collectors.scan_formats import tool_categories, tool_name
 from devops_audit.collectors.scan_formats.common import (
-    Finding, Malformed, Run, fingerprint, is_credential_rule, locate, redact, severity_from_level,
-    severity_from_score, severity_from_word, text_of,
+    Finding,
+    Malformed,
+    Run,
+    fingerprint,
+    is_credential_rule,
+    locate,
+    redact,
+    severity_from_level,
+    severity_from_score,
+    severity_from_word,
+    text_of,
 )
 from devops_audit.collectors.scan_formats.paths import PathMapper
 from devops_audit.facts import Location

@@ -14,7 +14,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from devops_audit.collectors.scan_formats.common import (
-    CATEGORIES, Finding, Malformed, Run, fingerprint, is_credential_rule, locate, redact, severity_from_word,
+    CATEGORIES,
+    Finding,
+    Malformed,
+    Run,
+    fingerprint,
+    is_credential_rule,
+    locate,
+    redact,
+    severity_from_word,
 )
 from devops_audit.collectors.scan_formats.paths import PathMapper
 

@@ -14,7 +14,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from devops_audit.collectors.scan_formats.common import (
-    Finding, Malformed, Run, fingerprint, int_or_none, redact, severity_from_score, severity_from_word,
+    Finding,
+    Malformed,
+    Run,
+    fingerprint,
+    int_or_none,
+    redact,
+    severity_from_score,
+    severity_from_word,
 )
 from devops_audit.collectors.scan_formats.paths import OUTSIDE, PathMapper
 from devops_audit.facts import Location
