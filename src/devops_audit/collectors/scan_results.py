@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from devops_audit.collectors.coverage_paths import evidence_globs
+from devops_audit.collectors.hardcoded_secrets import hardcoded_secrets
 from devops_audit.collectors.scan_formats import (
     CATEGORIES,
     SEVERITIES,
@@ -339,7 +340,8 @@ def _facts(workspace: Workspace, reports: list[ReportSummary], tally: Tally,
         "open_by_category": {category: tally.open_by_category[category] for category in CATEGORIES},
         "top_findings": tally.top_findings(),
         "top_truncated": tally.seen > tally.limit,
-        "committed_secret_files": [to_data(f) for f in committed_secret_files(workspace)],
+        "committed_secret_files": [to_data(f) for f in [*committed_secret_files(workspace),
+                                                        *hardcoded_secrets(workspace)]],
         "policy": inspect_security_policy(workspace, policy_path) if policy_path else None,
         "security_insights": find_security_insights(workspace),
         "scanners": scans,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from devops_audit.errors import EvidenceError
 from devops_audit.workspace import MiB, Workspace
 
-__all__ = ["SecretFile", "committed_secret_files"]
+__all__ = ["SecretFile", "committed_secret_files", "is_test_path"]
 
 _ENV_TEMPLATES = {"example", "sample", "template", "dist", "defaults", "tpl", "schema", "in"}
 _KEY_NAMES = {"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"}
@@ -48,9 +48,13 @@ def committed_secret_files(workspace: Workspace) -> list[SecretFile]:
         pattern, reason = check
         line = _first_line(workspace, path, pattern)
         if line:
-            test_data = any(part.lower() in _TEST_PARTS for part in path.split("/")[:-1])
-            found.append(SecretFile(path, line, reason, test_data))
+            found.append(SecretFile(path, line, reason, is_test_path(path)))
     return found
+
+
+def is_test_path(path: str) -> bool:
+    """Under a test-data folder (`tests/`, `fixtures/`, ...): planted secrets there are test inputs."""
+    return any(part.lower() in _TEST_PARTS for part in path.split("/")[:-1])
 
 
 def _check_for(name: str) -> tuple[re.Pattern[str], str] | None:
