@@ -38,7 +38,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="devops-audit", description="Check a repository against the CAICT DevOps maturity model.")
+    parser = _Parser(
+        prog="devops-audit", description="Check a repository against the CAICT DevOps maturity model.",
+        epilog="exit codes: 0 gate passed, 1 gate failed, 2 usage/config/policy error, 3 target cannot be scanned",
+    )
     parser.add_argument("--version", action="version", version=f"devops-audit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module_name in COMMANDS.items():
