@@ -7,7 +7,6 @@ it is a documented limit rather than a silent one.
 from __future__ import annotations
 
 import pytest
-
 from helpers import FIXTURES, scan_dict, verdicts
 
 SYSTEMS = ("github", "gitlab", "jenkins", "azure", "circleci", "bitbucket")

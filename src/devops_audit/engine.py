@@ -84,7 +84,7 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
     if missing:
         hints = [evidence[n].hint if n in evidence and evidence[n].hint else f"no `{n}` evidence was collected"
                  for n in missing]
-        return Verdict(indicator, "unknown", f"Missing {' or '.join(missing)} evidence: {join_hints(hints)}",
+        return Verdict(indicator, "unknown", f"Missing {' or '.join(missing)} evidence: {_join_hints(hints)}",
                        locations=anchor, params=params)
     errors = [e for name in indicator.required_namespaces if name in evidence for e in evidence[name].errors]
     context.add_variable("params", params)
@@ -172,5 +172,5 @@ def _join(*parts: str) -> str:
     return " ".join(p.strip() for p in parts if p and p.strip())
 
 
-def join_hints(hints: list[str]) -> str:
+def _join_hints(hints: list[str]) -> str:
     return "; ".join(dict.fromkeys(h.rstrip(".") for h in hints)) + "."

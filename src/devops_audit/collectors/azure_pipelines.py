@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.classify import Classifier
-from devops_audit.collectors.ci_common import CachedClassifier, add_ref, first_line, mark_reuse, number, strings
+from devops_audit.collectors.ci_common import add_ref, first_line, mark_reuse, number, strings
 from devops_audit.collectors.github_actions import parse_image, transitive_upstream
 from devops_audit.collectors.pipelines import Parsed, is_test_data
 from devops_audit.errors import EvidenceError
@@ -119,7 +119,7 @@ class _Item:
 @dataclass
 class _Context:
     workspace: Workspace
-    classifier: CachedClassifier
+    classifier: Classifier
     pipeline: Pipeline
     parsed: Parsed
     containers: dict[str, str] = field(default_factory=dict)  # resources.containers alias -> image
@@ -181,7 +181,7 @@ def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
     pipeline = Pipeline(system=SYSTEM, path=path, name=path.rsplit("/", 1)[-1], location=Location(path, 1),
                         files=[path])
     parsed = Parsed(inventory=[InventoryEntry(path, KIND, "parsed")])
-    ctx = _Context(workspace, CachedClassifier(classifier), pipeline, parsed)
+    ctx = _Context(workspace, classifier, pipeline, parsed)
     pipeline.triggers = _triggers(root, path)
     _resources(ctx, root.get("resources"), path)
     body, file = _extends(ctx, root, path)

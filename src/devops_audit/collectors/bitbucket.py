@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.classify import Classifier
-from devops_audit.collectors.ci_common import CachedClassifier, add_ref, first_line, mark_reuse, number, strings
+from devops_audit.collectors.ci_common import add_ref, first_line, mark_reuse, number, strings
 from devops_audit.collectors.github_actions import parse_image, transitive_upstream
 from devops_audit.collectors.pipelines import Parsed
 from devops_audit.errors import EvidenceError
@@ -52,7 +52,7 @@ def discover(workspace: Workspace) -> list[str]:
 
 @dataclass
 class _Context:
-    classifier: CachedClassifier
+    classifier: Classifier
     pipeline: Pipeline
     parsed: Parsed
     image: str = ""
@@ -88,7 +88,7 @@ def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
     if not isinstance(pipelines, dict):
         raise EvidenceError(path, "no `pipelines:` mapping", line_of(config))
     pipeline = Pipeline(system=SYSTEM, path=path, name=path, location=Location(path, 1), files=[path])
-    ctx = _Context(CachedClassifier(classifier), pipeline, Parsed(inventory=[InventoryEntry(path, KIND, "parsed")]))
+    ctx = _Context(classifier, pipeline, Parsed(inventory=[InventoryEntry(path, KIND, "parsed")]))
     ctx.image = _image(ctx, config.get("image"), line_of(config, "image"), "image")
     options = config.get("options")
     ctx.max_time = number(options.get("max-time")) if isinstance(options, dict) else None

@@ -1,13 +1,12 @@
-"""Small helpers shared by the Azure Pipelines, CircleCI and Bitbucket Pipelines parsers."""
+"""Small helpers shared by the CI parsers (GitHub Actions, Azure Pipelines, CircleCI, Bitbucket Pipelines)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from devops_audit.classify import Classifier
 from devops_audit.facts import ExternalRef, Pipeline
 
-__all__ = ["strings", "number", "add_ref", "first_line", "mark_reuse", "CachedClassifier"]
+__all__ = ["strings", "number", "add_ref", "first_line", "mark_reuse"]
 
 
 def strings(value: Any) -> list[str]:
@@ -44,18 +43,3 @@ def first_line(text: str, limit: int = 200) -> str:
         if line.strip():
             return line.strip()[:limit]
     return ""
-
-
-class CachedClassifier:
-    """A classifier that answers each (run, uses, image) once: anchors, commands and templates repeat them."""
-
-    def __init__(self, classifier: Classifier) -> None:
-        self.classifier = classifier
-        self.answers: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
-
-    def classify(self, run: str = "", uses: str = "", image: str = "") -> tuple[list[str], list[str]]:
-        key = (run, uses, image)
-        if key not in self.answers:
-            self.answers[key] = self.classifier.classify(run=run, uses=uses, image=image)
-        kinds, tools = self.answers[key]
-        return list(kinds), list(tools)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.classify import Classifier
-from devops_audit.collectors.ci_common import CachedClassifier, add_ref, first_line, mark_reuse, strings
+from devops_audit.collectors.ci_common import add_ref, first_line, mark_reuse, strings
 from devops_audit.collectors.github_actions import parse_image, transitive_upstream
 from devops_audit.collectors.pipelines import Parsed
 from devops_audit.errors import EvidenceError
@@ -52,7 +52,7 @@ def discover(workspace: Workspace) -> list[str]:
 
 @dataclass
 class _Context:
-    classifier: CachedClassifier
+    classifier: Classifier
     pipeline: Pipeline
     parsed: Parsed
     jobs: dict[str, Any] = field(default_factory=dict)
@@ -74,7 +74,7 @@ def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
         raise EvidenceError(path, "a CircleCI config must be a YAML mapping", line_of(config) if config else None)
     pipeline = Pipeline(system=SYSTEM, path=path, name=path.rsplit("/", 1)[-1], location=Location(path, 1),
                         files=[path])
-    ctx = _Context(CachedClassifier(classifier), pipeline, Parsed(inventory=[InventoryEntry(path, KIND, "parsed")]))
+    ctx = _Context(classifier, pipeline, Parsed(inventory=[InventoryEntry(path, KIND, "parsed")]))
     ctx.jobs, ctx.commands, ctx.executors = (_mapping(config, key) for key in ("jobs", "commands", "executors"))
     _orbs(ctx, config)
     if ctx.commands:

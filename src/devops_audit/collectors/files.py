@@ -91,7 +91,7 @@ class DependencyUpdates:
 
 
 def collect(workspace: Workspace, options: Any) -> Evidence:
-    files = [p for p in workspace.files if not workspace.is_excluded(p)]
+    files = workspace.files  # already without the config's `exclude` globs
     inventory: list[InventoryEntry] = []
     root_files = {p for p in files if "/" not in p}
 

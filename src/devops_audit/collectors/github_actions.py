@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from devops_audit.classify import Classifier
+from devops_audit.collectors.ci_common import number, strings
 from devops_audit.collectors.pipelines import Parsed
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import ExternalRef, InventoryEntry, Job, Location, Pipeline, Step, Trigger
@@ -84,9 +85,9 @@ def _triggers(on: Any, path: str, line: int) -> list[Trigger]:
         event = str(event)
         location = Location(path, line_of(on, event, line))
         config = config if isinstance(config, dict) else {}
-        branches = _strings(config.get("branches"))
-        paths = _strings(config.get("paths"))
-        paths_ignore = _strings(config.get("paths-ignore"))
+        branches = strings(config.get("branches"))
+        paths = strings(config.get("paths"))
+        paths_ignore = strings(config.get("paths-ignore"))
         if event == "push" and ("tags" in config or "tags-ignore" in config):
             triggers.append(Trigger("tag", "push.tags", location))
             if not ("branches" in config or "branches-ignore" in config):
@@ -102,8 +103,8 @@ def _job(workspace: Workspace, pipeline: Pipeline, job_id: str, body: dict[str, 
     locator = f"jobs.{job_id}"
     job = Job(
         id=job_id, name=str(body.get("name") or job_id), locator=locator, location=Location(path, line),
-        needs=_strings(body.get("needs")),
-        timeout_minutes=_number(body.get("timeout-minutes")),
+        needs=strings(body.get("needs")),
+        timeout_minutes=number(body.get("timeout-minutes")),
         continue_on_error=body.get("continue-on-error") is True,
         condition=str(body.get("if") or ""),
         permissions=_plain(body.get("permissions")),
@@ -300,22 +301,6 @@ def transitive_upstream(jobs: list[Job]) -> None:
 
     for job in jobs:
         job.upstream = sorted(walk(job.id, set()))
-
-
-def _strings(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value]
-    return [str(value)]
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    return None
 
 
 def _plain(value: Any) -> Any:

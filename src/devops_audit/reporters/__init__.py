@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from devops_audit.errors import UsageError
@@ -37,8 +37,6 @@ class RenderOptions:
     sarif_include_pass: bool = False
     sarif_category: str | None = None
     color: bool | None = None
-    verbose: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_format(text: str) -> OutputRequest:
