@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from devops_audit.collectors import CollectOptions
-from devops_audit.collectors.history import collect
+from devops_audit.collectors.history.history import collect
 from devops_audit.workspace import Workspace
 
 START = 1_600_000_000  # 2020-09-13

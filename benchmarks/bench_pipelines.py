@@ -12,7 +12,8 @@ import statistics
 import time
 from pathlib import Path
 
-from devops_audit.collectors import CollectOptions, pipelines
+from devops_audit.collectors import CollectOptions
+from devops_audit.collectors.ci import pipelines
 from devops_audit.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ import pytest
 from conftest import FIXTURES
 
 from devops_audit.classify import default_classifier
-from devops_audit.collectors import circleci, pipelines
-from devops_audit.collectors.pipelines import Parsed
+from devops_audit.collectors.ci import circleci, pipelines
+from devops_audit.collectors.ci.pipelines import Parsed
 from devops_audit.errors import EvidenceError
 from devops_audit.workspace import Workspace
 

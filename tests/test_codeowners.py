@@ -9,7 +9,7 @@ import pytest
 from conftest import FIXTURES
 
 from devops_audit.collectors import CollectOptions
-from devops_audit.collectors.codeowners import Ownership, collect, parse
+from devops_audit.collectors.protection.codeowners import Ownership, collect, parse
 from devops_audit.workspace import Workspace
 
 PROTECTION = FIXTURES / "protection"

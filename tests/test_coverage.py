@@ -13,7 +13,7 @@ import pytest
 from conftest import FIXTURES
 
 from devops_audit.collectors import CollectOptions
-from devops_audit.collectors.coverage import collect
+from devops_audit.collectors.testing.coverage import collect
 from devops_audit.facts import to_data
 from devops_audit.workspace import Workspace
 

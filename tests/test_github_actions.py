@@ -6,7 +6,8 @@ import pytest
 from conftest import corpus_repos
 from helpers import FIXTURES, write
 
-from devops_audit.collectors import CollectOptions, pipelines
+from devops_audit.collectors import CollectOptions
+from devops_audit.collectors.ci import pipelines
 from devops_audit.workspace import Workspace
 
 

@@ -14,7 +14,7 @@ from doc_snippets import snippet
 from gate_support import gate_repo
 
 from devops_audit.classify import default_classifier
-from devops_audit.collectors import gitlab_ci
+from devops_audit.collectors.ci import gitlab_ci
 from devops_audit.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent

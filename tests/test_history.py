@@ -11,8 +11,8 @@ import pytest
 from conftest import git
 
 from devops_audit.collectors import CollectOptions
-from devops_audit.collectors.history import collect
-from devops_audit.collectors.history_metrics import has_issue_ref, is_hotfix_message, parse_version, pr_number
+from devops_audit.collectors.history.history import collect
+from devops_audit.collectors.history.metrics import has_issue_ref, is_hotfix_message, parse_version, pr_number
 from devops_audit.workspace import Workspace
 
 MONDAY = datetime(2024, 3, 4, tzinfo=UTC)

@@ -8,7 +8,8 @@ import pytest
 from conftest import FIXTURES, corpus_repos
 
 from devops_audit.classify import default_classifier
-from devops_audit.collectors import CollectOptions, groovy, jenkins, pipelines
+from devops_audit.collectors import CollectOptions
+from devops_audit.collectors.ci import groovy, jenkins, pipelines
 from devops_audit.errors import EvidenceError
 from devops_audit.workspace import Workspace
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from conftest import FIXTURES
 
 from devops_audit.collectors import CollectOptions
-from devops_audit.collectors.junit import collect
+from devops_audit.collectors.testing.junit import collect
 from devops_audit.facts import to_data
 from devops_audit.workspace import Workspace
 

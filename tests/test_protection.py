@@ -12,7 +12,7 @@ from conftest import FIXTURES, git, make_git_repo
 from pytest_httpserver import HTTPServer
 
 from devops_audit.collectors import CollectOptions
-from devops_audit.collectors.protection import collect
+from devops_audit.collectors.protection.protection import collect
 from devops_audit.facts import Evidence, to_data
 from devops_audit.workspace import Workspace
 

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from helpers import scan_dict, verdicts, write
 
-from devops_audit.collectors import CollectOptions, scan_results
+from devops_audit.collectors import CollectOptions
+from devops_audit.collectors.security import scan_results
 from devops_audit.facts import Evidence, to_data
 from devops_audit.workspace import Workspace
 

@@ -14,7 +14,8 @@ from conftest import make_git_repo
 from helpers import FIXTURES, scan_dict, verdicts, write
 
 from devops_audit import scanners
-from devops_audit.collectors import CollectOptions, scan_results
+from devops_audit.collectors import CollectOptions
+from devops_audit.collectors.security import scan_results
 from devops_audit.workspace import Workspace
 
 HAS_BANDIT = importlib.util.find_spec("bandit") is not None

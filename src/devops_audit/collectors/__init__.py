@@ -20,13 +20,13 @@ __all__ = ["Collector", "CollectOptions", "COLLECTORS", "collect_all"]
 COLLECTORS: dict[str, str] = {
     "repo": "devops_audit.collectors.repo",
     "files": "devops_audit.collectors.files",
-    "ci": "devops_audit.collectors.pipelines",
-    "coverage": "devops_audit.collectors.coverage",
-    "tests": "devops_audit.collectors.junit",
-    "protection": "devops_audit.collectors.protection",
-    "codeowners": "devops_audit.collectors.codeowners",
-    "history": "devops_audit.collectors.history",
-    "security": "devops_audit.collectors.scan_results",
+    "ci": "devops_audit.collectors.ci.pipelines",
+    "coverage": "devops_audit.collectors.testing.coverage",
+    "tests": "devops_audit.collectors.testing.junit",
+    "protection": "devops_audit.collectors.protection.protection",
+    "codeowners": "devops_audit.collectors.protection.codeowners",
+    "history": "devops_audit.collectors.history.history",
+    "security": "devops_audit.collectors.security.scan_results",
 }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from devops_audit.collectors.pipelines import is_test_data
+from devops_audit.collectors.ci.pipelines import is_test_data
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location, to_data
 from devops_audit.workspace import Workspace

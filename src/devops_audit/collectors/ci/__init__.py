@@ -1,0 +1,1 @@
+"""CI systems: one parser per system into the shared pipeline model."""

@@ -1,0 +1,113 @@
+"""The `ci` namespace: every CI system's files, parsed into one CI-neutral pipeline model.
+
+Each system module (`github_actions`, `gitlab_ci`, ...) exposes `SYSTEM`, `KIND`, `discover(workspace)`
+returning its entry files, and `parse(workspace, path, classifier)` returning a `Parsed`. This module runs
+them all and flattens the result so policies can say `ci.jobs.exists(j, "test" in j.kinds)`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from devops_audit.classify import default_classifier
+from devops_audit.errors import EvidenceError
+from devops_audit.facts import Evidence, InventoryEntry, Pipeline, to_data
+from devops_audit.workspace import Workspace
+
+__all__ = ["NAME", "SYSTEMS", "Parsed", "collect", "flatten", "is_test_data"]
+
+NAME = "ci"
+SYSTEMS = (
+    "devops_audit.collectors.ci.github_actions",
+    "devops_audit.collectors.ci.gitlab_ci",
+    "devops_audit.collectors.ci.jenkins",
+    "devops_audit.collectors.ci.azure_pipelines",
+    "devops_audit.collectors.ci.circleci",
+    "devops_audit.collectors.ci.bitbucket",
+)
+_TEST_DATA_PARTS = frozenset({"testdata", "test-data", "test_data", "fixtures", "__fixtures__", "testfixtures"})
+
+
+@dataclass
+class Parsed:
+    """What parsing one entry file gave: pipelines, and every file read (parsed or failed)."""
+
+    pipelines: list[Pipeline] = field(default_factory=list)
+    inventory: list[InventoryEntry] = field(default_factory=list)
+
+
+def is_test_data(path: str) -> bool:
+    """Files under test-data folders (`testdata/.github/workflows/x.yml`) are not this repository's CI."""
+    return any(part.lower() in _TEST_DATA_PARTS for part in path.split("/")[:-1])
+
+
+def collect(workspace: Workspace, options: Any) -> Evidence:
+    classifier = default_classifier()
+    if getattr(options, "classification", None):
+        classifier = classifier.extended(options.classification)
+    pipelines: list[Pipeline] = []
+    inventory: list[InventoryEntry] = []
+    for module_name in SYSTEMS:
+        try:
+            system = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # that system is not built yet
+            raise
+        for path in system.discover(workspace):
+            try:
+                parsed = system.parse(workspace, path, classifier)
+            except EvidenceError as exc:
+                inventory.append(InventoryEntry(exc.path, system.KIND, "error", exc.reason, exc.line, NAME))
+                continue
+            pipelines.extend(parsed.pipelines)
+            for entry in parsed.inventory:
+                entry.evidence = NAME
+            inventory.extend(parsed.inventory)
+    facts = flatten(pipelines)
+    return Evidence(
+        NAME,
+        present=bool(pipelines) or any(e.status == "error" for e in inventory),
+        facts=facts,
+        inventory=inventory,
+        hint=(
+            "no CI configuration found (looked for .github/workflows/*.yml, .gitlab-ci.yml, Jenkinsfile, "
+            "azure-pipelines.yml, .circleci/config.yml, bitbucket-pipelines.yml)"
+        ),
+    )
+
+
+def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
+    """Flat lists of pipelines, jobs, steps and references, each item knowing where it belongs.
+
+    Nothing is nested twice (a pipeline lists its job ids, a job does not hold its steps): the CEL core copies
+    a namespace's value on every access, so the `ci` facts are kept as small as the policies allow.
+    """
+    data = [to_data(p) for p in pipelines]
+    jobs: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
+    refs: list[dict[str, Any]] = []
+    for pipeline in data:
+        trigger_kinds = sorted({t["kind"] for t in pipeline["triggers"]})
+        context = {"pipeline": pipeline["path"], "system": pipeline["system"]}
+        for job in pipeline.pop("jobs"):
+            job_triggers = job["triggers"] or trigger_kinds
+            for step in job.pop("steps"):
+                steps.append({**step, **context, "job": job["id"], "job_kinds": job["kinds"]})
+            jobs.append({**job, **context, "triggers": job_triggers})
+        pipeline_jobs = [j for j in jobs if j["pipeline"] == pipeline["path"]]
+        pipeline["job_ids"] = [j["id"] for j in pipeline_jobs]
+        pipeline["job_kinds"] = sorted({k for j in pipeline_jobs for k in j["kinds"]})
+        pipeline["trigger_kinds"] = trigger_kinds
+        for ref in pipeline.pop("refs"):
+            refs.append({**ref, **context})
+    return {
+        "anchor": data[0]["path"] if data else ".",  # where a pipeline-wide verdict points
+        "systems": sorted({p["system"] for p in data}),
+        "pipelines": data,
+        "jobs": jobs,
+        "steps": steps,
+        "refs": refs,
+    }

@@ -1,0 +1,1 @@
+"""Git history: commits, merges, tags and the DORA-style metrics derived from them."""

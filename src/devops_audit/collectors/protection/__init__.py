@@ -1,0 +1,1 @@
+"""Change protection: branch protection, rulesets, CODEOWNERS, the forge API."""

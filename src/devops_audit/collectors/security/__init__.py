@@ -1,0 +1,1 @@
+"""Security evidence: scanner reports, committed secrets, the security policy."""

@@ -1,0 +1,1 @@
+"""Test evidence: coverage reports and thresholds, JUnit results."""
