@@ -35,6 +35,7 @@ class Config:
     fail_on: dict[str, Any] = field(default_factory=dict)
     scanners: dict[str, Any] = field(default_factory=dict)
     collectors: dict[str, Any] = field(default_factory=dict)
+    project: dict[str, Any] = field(default_factory=dict)  # the project's kind, when detection gets it wrong
     lines: dict[str, int] = field(default_factory=dict)  # top-level key -> line, for later error messages
 
 
@@ -86,6 +87,7 @@ def load_config(path: Path, *, required: bool) -> Config:
         fail_on=dict(data.get("fail_on") or {}),
         scanners=dict(data.get("scanners") or {}),
         collectors=dict(data.get("collectors") or {}),
+        project=dict(data.get("project") or {}),
         lines={str(k): line_of(data, k) for k in data},
     )
 

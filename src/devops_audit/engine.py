@@ -1,13 +1,20 @@
 """Facts + policies -> one verdict per indicator. Small and boring on purpose.
 
-Order of judgement for an indicator:
-1. a required evidence namespace is absent -> `unknown` (with the collector's hint);
-2. `applies` is false -> `not_applicable`;
-3. `unknown_if` is true -> `unknown` (evidence exists but cannot answer, e.g. a shallow clone);
-4. `assert` / `violations` -> `pass` or `fail`;
-5. a `pass` that relied on evidence with unreadable files becomes `error`: we never pass on what we
-   could not read. A `fail` stays a fail (what was read already fails) and names the unreadable files.
-A CEL error while evaluating is `error` too, naming the expression.
+An indicator is a conjunction of parts (`parts:` in the policy, or one part `main` made of its own
+`assert` / `violations`). The rules, documented in docs/architecture.md and tested as truth tables:
+
+1. `applies` false -> `not_applicable` (evaluated first; if it cannot be evaluated because a namespace the
+   indicator needs is absent, rule 2 answers);
+2. a namespace in the indicator's `evidence` / `evidence_any` is absent -> `unknown` (with the collector's hint);
+3. each part is judged on its own to pass (true) / fail (false) / unknown / not_applicable / error
+   (`judge_part`): a part whose own namespaces are absent, or whose `unknown_if` holds, is `unknown`;
+4. unreadable files in a part's namespaces can only change what they could have changed (`contain`):
+   an `exists` part proven by readable evidence stays `pass` and an `all` part with a violation stays
+   `fail`; an `all` part without violation, or an `exists` part not proven, becomes `error` naming the files;
+5. parts combine in Kleene's strong conjunction (`combine`): any `fail` -> `fail` (even when another part
+   lacks evidence), else any `error` -> `error`, else any `unknown` -> `unknown`, else `pass`; parts that do
+   not apply are left out, and an indicator whose parts all do not apply is `not_applicable`.
+The message names the part(s) that decided. A CEL error while evaluating is `error`, naming the expression.
 """
 
 from __future__ import annotations
@@ -16,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.facts import Evidence, InventoryEntry, Location
-from devops_audit.policy import Indicator, PolicySet
+from devops_audit.policy import Indicator, Part, PolicySet
 
-__all__ = ["Violation", "Verdict", "evaluate", "STATUSES"]
+__all__ = ["Violation", "Verdict", "PartResult", "evaluate", "combine", "contain", "judge_part", "STATUSES"]
 
 STATUSES = ("pass", "fail", "not_applicable", "unknown", "error")
 MAX_VIOLATIONS = 200
@@ -51,6 +58,7 @@ class Verdict:
     evidence_errors: list[InventoryEntry] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
     waiver: dict[str, Any] | None = None
+    parts: list[PartResult] = field(default_factory=list)
 
 
 def evaluate(policies: PolicySet, evidence: dict[str, Evidence],
@@ -75,54 +83,165 @@ def evaluate(policies: PolicySet, evidence: dict[str, Evidence],
     return verdicts
 
 
+def combine(statuses: list[str]) -> str:
+    """Kleene's strong conjunction over part statuses (false < error < unknown < true; n/a is left out)."""
+    relevant = [s for s in statuses if s != "not_applicable"]
+    if not relevant:
+        return "not_applicable"
+    for status in ("fail", "error", "unknown"):
+        if status in relevant:
+            return status
+    return "pass"
+
+
+def contain(status: str, quantifier: str, unreadable: bool) -> str:
+    """What unreadable files can still do to a part's status: flip only what they could have changed."""
+    if not unreadable:
+        return status
+    if quantifier == "exists" and status == "fail":
+        return "error"  # the missing thing may be in the file we could not read
+    if quantifier == "all" and status == "pass":
+        return "error"  # the violation may be in the file we could not read
+    return status
+
+
+@dataclass
+class PartResult:
+    """One part's own verdict, before the parts are combined."""
+
+    id: str
+    quantifier: str
+    status: str
+    message: str
+    violations: list[Violation] = field(default_factory=list)
+    errors: list[InventoryEntry] = field(default_factory=list)
+
+
 def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evidence], context: Any) -> Verdict:
     messages = {**_DEFAULT_MESSAGES, **indicator.messages}
-    missing = [name for name in indicator.evidence if not _present(evidence, name)]
-    if indicator.evidence_any and not any(_present(evidence, name) for name in indicator.evidence_any):
-        missing.extend(indicator.evidence_any)
+    missing = _missing(indicator.evidence, indicator.evidence_any, evidence)
     anchor = [Location(_anchor(indicator, evidence), 1)]
-    if missing:
-        hints = [evidence[n].hint if n in evidence and evidence[n].hint else f"no `{n}` evidence was collected"
-                 for n in missing]
-        return Verdict(indicator, "unknown", f"Missing {' or '.join(missing)} evidence: {_join_hints(hints)}",
-                       locations=anchor, params=params)
-    errors = [e for name in indicator.required_namespaces if name in evidence for e in evidence[name].errors]
     context.add_variable("params", params)
+    if "applies" in indicator.programs:
+        try:
+            applies = indicator.programs["applies"].execute(context)
+        except Exception as exc:
+            if not missing:
+                return _expression_error(indicator, exc, anchor, params)
+            applies = True  # it needed the absent evidence: say that instead
+        if applies is False:
+            message = _join(messages["not_applicable"], _profile_reason(indicator, evidence))
+            return Verdict(indicator, "not_applicable", message, locations=anchor, params=params)
+    if missing:
+        return Verdict(indicator, "unknown", _missing_message(missing, evidence), locations=anchor, params=params)
+    results = [judge_part(part, indicator, evidence, context) for part in indicator.parts]
+    status = combine([r.status for r in results])
+    summary = _summary(indicator, context)
+    legacy = not indicator.named_parts
+    deciding = [r for r in results if r.status == status]
+    violations = [v for r in results if r.status == "fail" for v in r.violations]
+    errors = list({id(e): e for r in results for e in r.errors}.values())
+    if legacy and status != "not_applicable":
+        message = _legacy_message(results[0], messages, summary)
+    elif status == "not_applicable":
+        message = _join(messages["not_applicable"], "; ".join(f"{r.id}: {r.message}" for r in results))
+    else:
+        told = deciding if status != "pass" else []
+        message = _join(messages[status] if status != "error" else "",
+                        "; ".join(f"{r.id}: {r.message}" for r in told), summary)
+        if status == "error" and not any(r.message.startswith("policy expression failed") for r in deciding):
+            message = _join("Cannot confirm:", message)
+    if len(violations) > MAX_VIOLATIONS:
+        violations = violations[:MAX_VIOLATIONS]
+    locations = [Location(v.path, v.line) for v in violations if v.path] or anchor
+    verdict = Verdict(indicator, status, message, violations, locations, evidence=_evidence_summary(summary),
+                      evidence_errors=errors, params=params)
+    verdict.parts = results
+    return verdict
+
+
+def judge_part(part: Part, indicator: Indicator, evidence: dict[str, Evidence], context: Any) -> PartResult:
+    """One part to pass / fail / unknown / not_applicable / error, with its own message and violations."""
+    messages = {**_DEFAULT_MESSAGES, **part.messages}
+    errors = [e for name in part.required_namespaces if name in evidence for e in evidence[name].errors]
     try:
-        if "applies" in indicator.programs and not indicator.programs["applies"].execute(context):
-            return Verdict(indicator, "not_applicable", messages["not_applicable"], locations=anchor, params=params)
-        if "unknown_if" in indicator.programs and indicator.programs["unknown_if"].execute(context):
-            message = _join(messages["unknown"], _summary(indicator, context))
+        if "applies" in part.programs and part.programs["applies"].execute(context) is False:
+            return PartResult(part.id, part.quantifier, "not_applicable", messages["not_applicable"])
+        missing = _missing(part.evidence, part.evidence_any, evidence)
+        if missing:
+            return PartResult(part.id, part.quantifier, "unknown", _missing_message(missing, evidence))
+        summary = _summary(part, context)
+        if "unknown_if" in part.programs and part.programs["unknown_if"].execute(context):
+            message = _join(messages["unknown"], summary)
             if errors:
                 message = _join(message, f"Unreadable evidence: {_describe(errors)}.")
-            return Verdict(indicator, "unknown", message, locations=anchor, evidence_errors=errors, params=params)
+            return PartResult(part.id, part.quantifier, "unknown", message, errors=errors)
         violations: list[Violation] = []
-        if "violations" in indicator.programs:
-            raw = indicator.programs["violations"].execute(context)
-            violations = [_violation(item, indicator) for item in raw or []]
+        if "violations" in part.programs:
+            violations = [_violation(item, indicator) for item in part.programs["violations"].execute(context) or []]
             passed = not violations
         else:
-            passed = indicator.programs["assert"].execute(context) is True
-        summary = _summary(indicator, context)
+            passed = part.programs["assert"].execute(context) is True
     except Exception as exc:  # a CEL runtime error: the policy (or its facts) is broken, say which
-        return Verdict(indicator, "error", f"policy expression failed: {type(exc).__name__}: {str(exc).splitlines()[0]}",
-                       locations=anchor, params=params)
-    status = "pass" if passed else "fail"
-    message = _join(messages[status], summary)
+        return PartResult(part.id, part.quantifier, "error", _failed_expression(exc))
+    read = "pass" if passed else "fail"
+    message = _join(messages[read], summary)
     if violations:
-        shown = violations[:MAX_VIOLATIONS]
         message = _join(message, f"({len(violations)} violation{'s' if len(violations) != 1 else ''})")
-        violations = shown
+    status = contain(read, part.quantifier, bool(errors))
     if errors:
         unreadable = _describe(errors)
-        if status == "pass":
-            status = "error"
-            message = f"Cannot confirm: evidence could not be read ({unreadable}). What was read: {message}"
+        if status == "error":
+            message = f"evidence could not be read ({unreadable}). What was read: {message}"
+        elif read == "pass":
+            message = _join(message, f"Proven by the readable files; also unreadable: {unreadable}.")
         else:
             message = _join(message, f"Also unreadable: {unreadable}.")
-    locations = [Location(v.path, v.line) for v in violations if v.path] or anchor
-    return Verdict(indicator, status, message, violations, locations, evidence=_evidence_summary(summary),
-                   evidence_errors=errors, params=params)
+    return PartResult(part.id, part.quantifier, status, message, violations, errors)
+
+
+def _legacy_message(result: PartResult, messages: dict[str, str], summary: str) -> str:
+    """A single-part indicator words its verdict as it always did: its own messages, then the part's detail."""
+    detail = result.message
+    if result.status == "error" and detail.startswith("evidence could not be read"):
+        return "Cannot confirm: " + detail.replace(_DEFAULT_MESSAGES["pass"], messages["pass"], 1).replace(
+            _DEFAULT_MESSAGES["fail"], messages["fail"], 1) + (f" {summary}" if summary and summary not in detail else "")
+    if result.status == "error":
+        return detail
+    for status in ("pass", "fail", "unknown"):
+        if detail.startswith(_DEFAULT_MESSAGES[status]):
+            detail = messages[status] + detail[len(_DEFAULT_MESSAGES[status]):]
+            break
+    return _join(detail, summary) if summary and summary not in detail else detail
+
+
+def _missing(required: list[str], any_of: list[str], evidence: dict[str, Evidence]) -> list[str]:
+    missing = [name for name in required if not _present(evidence, name)]
+    if any_of and not any(_present(evidence, name) for name in any_of):
+        missing.extend(any_of)
+    return missing
+
+
+def _missing_message(missing: list[str], evidence: dict[str, Evidence]) -> str:
+    hints = [evidence[n].hint if n in evidence and evidence[n].hint else f"no `{n}` evidence was collected"
+             for n in missing]
+    return f"Missing {' or '.join(missing)} evidence: {_join_hints(hints)}"
+
+
+def _profile_reason(indicator: Indicator, evidence: dict[str, Evidence]) -> str:
+    """Why an indicator that depends on the project's kind does not apply: the profile, with its reasons."""
+    if "project." not in indicator.expressions.get("applies", "") or not _present(evidence, "project"):
+        return ""
+    project = evidence["project"].facts
+    return f"Project profile: {project['summary']}." if isinstance(project, dict) and project.get("summary") else ""
+
+
+def _expression_error(indicator: Indicator, exc: Exception, anchor: list[Location], params: dict[str, Any]) -> Verdict:
+    return Verdict(indicator, "error", _failed_expression(exc), locations=anchor, params=params)
+
+
+def _failed_expression(exc: Exception) -> str:
+    return f"policy expression failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
 
 
 def _anchor(indicator: Indicator, evidence: dict[str, Evidence]) -> str:
@@ -145,8 +264,8 @@ def _present(evidence: dict[str, Evidence], name: str) -> bool:
     return name in evidence and evidence[name].present
 
 
-def _summary(indicator: Indicator, context: Any) -> str:
-    program = indicator.programs.get("summary")
+def _summary(owner: Indicator | Part, context: Any) -> str:
+    program = owner.programs.get("summary")
     if program is None:
         return ""
     try:

@@ -11,9 +11,12 @@ from devops_audit.errors import PolicyError
 from devops_audit.resources import data_dir, load_schema
 from devops_audit.yamlsafe import YamlError, line_of, load_documents
 
-__all__ = ["Area", "Indicator", "PolicySet", "load_policies", "check_policy_files", "EXPRESSION_FIELDS"]
+__all__ = ["Area", "Indicator", "Part", "PolicySet", "load_policies", "check_policy_files", "EXPRESSION_FIELDS",
+           "QUANTIFIERS"]
 
 EXPRESSION_FIELDS = ("applies", "unknown_if", "assert", "violations", "summary")
+PART_FIELDS = ("applies", "unknown_if", "assert", "violations", "summary")
+QUANTIFIERS = ("exists", "all")  # `all` is the safe default: unseen files could hold a violation
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 
@@ -29,8 +32,31 @@ class Area:
 
 
 @dataclass
+class Part:
+    """One claim of an indicator, judged on its own to true / false / unknown (docs/architecture.md).
+
+    `quantifier` says what unreadable evidence can do to it: `exists` (a thing is there: proven by what was
+    read, only a `false` is in doubt) or `all` (nothing anywhere violates: only a `true` is in doubt).
+    """
+
+    id: str
+    evidence: list[str]
+    evidence_any: list[str]
+    quantifier: str
+    expressions: dict[str, str]
+    messages: dict[str, str]
+    programs: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def required_namespaces(self) -> list[str]:
+        return [*self.evidence, *self.evidence_any]
+
+
+@dataclass
 class Indicator:
-    """One indicator: metadata, parameters and compiled CEL programs."""
+    """One indicator: metadata, parameters, compiled CEL programs and the parts the engine combines.
+
+    An indicator written with a single `assert` / `violations` has one part named `main` holding them."""
 
     id: str
     name: str
@@ -50,11 +76,19 @@ class Indicator:
     anchor: str
     source: str
     line: int
+    parts: list[Part] = field(default_factory=list)
     programs: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def required_namespaces(self) -> list[str]:
-        return [*self.evidence, *self.evidence_any]
+        """Every namespace the indicator or one of its parts reads, in order, once."""
+        names = [*self.evidence, *self.evidence_any, *(n for p in self.parts for n in p.required_namespaces)]
+        return list(dict.fromkeys(names))
+
+    @property
+    def named_parts(self) -> bool:
+        """Written with `parts:` (False: one part `main` made of the indicator's own `assert`/`violations`)."""
+        return "assert" not in self.expressions and "violations" not in self.expressions
 
 
 @dataclass
@@ -179,7 +213,7 @@ def _area(document: dict[str, Any]) -> Area:
 
 def _indicator(raw: dict[str, Any], path: Path, line: int) -> Indicator:
     try:
-        return Indicator(
+        indicator = Indicator(
             id=str(raw["id"]), name=str(raw["name"]), title=str(raw["title"]), area=str(raw["area"]),
             domain=str(raw["domain"]), level=int(raw["level"]), severity=str(raw["severity"]),
             description=str(raw.get("description", "")).strip(), remediation=str(raw.get("remediation", "")).strip(),
@@ -189,20 +223,55 @@ def _indicator(raw: dict[str, Any], path: Path, line: int) -> Indicator:
             messages={k: str(v) for k, v in (raw.get("messages") or {}).items()},
             anchor=str(raw.get("anchor") or ""), source=str(path), line=line,
         )
+        indicator.parts = _parts(raw, indicator)
+        return indicator
     except (KeyError, TypeError, ValueError) as exc:
         raise PolicyError(f"{path}:{line}: indicator is missing or has a bad field: {exc}") from None
 
 
+def _parts(raw: dict[str, Any], indicator: Indicator) -> list[Part]:
+    """The named `parts:`, or the single part `main` made of the indicator's own `assert`/`violations`."""
+    if raw.get("parts") is not None and ("assert" in raw or "violations" in raw):
+        raise ValueError("`parts` and the indicator's own `assert`/`violations` exclude each other")
+    if raw.get("parts") is None:
+        own = {k: v for k, v in indicator.expressions.items() if k in ("unknown_if", "assert", "violations")}
+        return [Part("main", indicator.evidence, indicator.evidence_any, _quantifier(raw.get("quantifier")), own, {})]
+    return [Part(id=str(part["id"]), evidence=list(part.get("evidence") or []),
+                 evidence_any=list(part.get("evidence_any") or []), quantifier=_quantifier(part.get("quantifier")),
+                 expressions={k: str(part[k]) for k in PART_FIELDS if part.get(k)},
+                 messages={k: str(v) for k, v in (part.get("messages") or {}).items()})
+            for part in raw["parts"]]
+
+
+def _quantifier(value: Any) -> str:
+    if value is None:
+        return "all"
+    if value not in QUANTIFIERS:
+        raise ValueError(f"quantifier must be one of {', '.join(QUANTIFIERS)}, not {value!r}")
+    return str(value)
+
+
 def _compile(indicator: Indicator) -> None:
+    where = f"{indicator.source}:{indicator.line}: {indicator.id}"
+    named = indicator.named_parts
+    if len({p.id for p in indicator.parts}) != len(indicator.parts) or not indicator.parts:
+        raise PolicyError(f"{where}: `parts` must be a non-empty list with distinct ids")
+    for part in indicator.parts:
+        label = f"{indicator.id}.parts.{part.id}" if named else indicator.id
+        if "assert" in part.expressions and "violations" in part.expressions:
+            raise PolicyError(f"{indicator.source}:{indicator.line}: {label} has both `assert` and `violations`")
+        if "assert" not in part.expressions and "violations" not in part.expressions:
+            raise PolicyError(f"{indicator.source}:{indicator.line}: {label} needs `assert` or `violations`")
+        _compile_into(part.programs, part.expressions, f"{indicator.source}:{indicator.line}: {label}")
+    _compile_into(indicator.programs, {k: v for k, v in indicator.expressions.items() if k in ("applies", "summary")},
+                  where)
+
+
+def _compile_into(programs: dict[str, Any], expressions: dict[str, str], where: str) -> None:
     from devops_audit.celexpr import compile_expression
 
-    if "assert" in indicator.expressions and "violations" in indicator.expressions:
-        raise PolicyError(f"{indicator.source}:{indicator.line}: {indicator.id} has both `assert` and `violations`")
-    if "assert" not in indicator.expressions and "violations" not in indicator.expressions:
-        raise PolicyError(f"{indicator.source}:{indicator.line}: {indicator.id} needs `assert` or `violations`")
-    for name, source in indicator.expressions.items():
+    for name, source in expressions.items():
         try:
-            indicator.programs[name] = compile_expression(source)
+            programs[name] = compile_expression(source)
         except (ValueError, RuntimeError) as exc:
-            raise PolicyError(f"{indicator.source}:{indicator.line}: {indicator.id}.{name}: invalid CEL: "
-                              f"{str(exc).splitlines()[0]}") from None
+            raise PolicyError(f"{where}.{name}: invalid CEL: {str(exc).splitlines()[0]}") from None

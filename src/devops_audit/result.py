@@ -66,6 +66,7 @@ class ScanResult:
             "indicators": [_verdict(v) for v in self.verdicts],
             "inventory": [_inventory(e) for e in self.inventory],
             **{key: self.extras[key] for key in ("waivers", "baseline") if key in self.extras},
+            **({"project": _project(self.facts["project"])} if isinstance(self.facts.get("project"), dict) else {}),
         }
 
 
@@ -95,7 +96,13 @@ def _verdict(verdict: Verdict) -> dict[str, Any]:
         "remediation": indicator.remediation,
         "references": indicator.references,
         "waiver": verdict.waiver,
+        "parts": [{"id": p.id, "status": p.status, "quantifier": p.quantifier, "message": p.message}
+                  for p in verdict.parts],
     }
+
+
+def _project(facts: dict[str, Any]) -> dict[str, Any]:
+    return {key: facts.get(key) for key in ("kind", "source", "summary", "traits", "reasons")}
 
 
 def _inventory(entry: InventoryEntry) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
         run_scanners=options.run_scanners or bool(config.scanners.get("run", False)),
         scanner_timeout=float(options.scanner_timeout or config.scanners.get("timeout", 300)),
         cache_dir=options.cache_dir,
-        settings={**config.collectors, **options.settings},
+        settings={**config.collectors, **({"project": config.project} if config.project else {}), **options.settings},
     )
     evidence = collect_all(workspace, collect_options)
     verdicts = evaluate(policies, evidence, config.params, set(config.disable))

@@ -27,6 +27,7 @@ COLLECTORS: dict[str, str] = {
     "codeowners": "devops_audit.collectors.protection.codeowners",
     "history": "devops_audit.collectors.history.history",
     "security": "devops_audit.collectors.security.scan_results",
+    "project": "devops_audit.collectors.project",  # after `ci`: deploy and publish jobs say what the project is
 }
 
 
@@ -43,6 +44,7 @@ class CollectOptions:
     scanner_timeout: float = 300.0
     cache_dir: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)  # the config's free-form `collectors:` section
+    collected: dict[str, Evidence] = field(default_factory=dict)  # what the collectors before this one found
 
 
 class Collector(Protocol):
@@ -54,6 +56,7 @@ class Collector(Protocol):
 def collect_all(workspace: Workspace, options: CollectOptions, names: list[str] | None = None) -> dict[str, Evidence]:
     """Run every collector (or those named); a collector that crashes is reported, not fatal."""
     results: dict[str, Evidence] = {}
+    options.collected = results
     for name, module_name in COLLECTORS.items():
         if names is not None and name not in names:
             continue

@@ -1,0 +1,187 @@
+"""What kind of project the repository is (namespace `project`): service, library, infrastructure, packaging
+recipe, documentation or other, with the reasons. Recognised from the files and the pipelines with the
+table in `project.yaml`; `.devops-audit.yml` can say it instead (`project: {kind: library}`).
+
+Indicators read the profile in `applies` (rollback only for deployables, migrations only with a database);
+every report prints it, so a reader sees which kind of project was judged.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from devops_audit.collectors.security.secret_files import is_test_path
+from devops_audit.errors import EvidenceError
+from devops_audit.facts import Evidence
+from devops_audit.workspace import Workspace
+
+__all__ = ["NAME", "KINDS", "collect", "profile"]
+
+NAME = "project"
+KINDS = ("service", "library", "infrastructure", "recipe", "documentation", "other")
+_READ_LIMIT = 256 * 1024
+_ARTICLE = {"service": "a deployable service or application", "library": "a library or package published to a registry",
+            "infrastructure": "infrastructure code", "recipe": "a packaging recipe",
+            "documentation": "documentation only", "other": "of no recognised kind"}
+
+
+@dataclass
+class Reason:
+    trait: str
+    path: str
+    reason: str
+
+
+@dataclass
+class Profile:
+    kind: str
+    source: str  # detected | config
+    traits: list[str]
+    reasons: list[Reason]
+    lockless: dict[str, dict[str, Any]] = field(default_factory=dict)  # ecosystem -> {pinned, pinned_by, fix}
+    lock_fixes: dict[str, str] = field(default_factory=dict)  # ecosystem -> how to lock it
+
+    @property
+    def summary(self) -> str:
+        shown = [r for r in self.reasons if r.trait in self.traits][:4]
+        why = "; ".join(f"{r.reason}: {r.path}" for r in shown)
+        how = "set in .devops-audit.yml" if self.source == "config" else why or "no recognised files"
+        return f"{_ARTICLE[self.kind]} ({how})"
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "source": self.source, "summary": self.summary, "traits": self.traits,
+            "reasons": [vars(r) for r in self.reasons],
+            **{trait: trait in self.traits for trait in ("deployable", "published", "infrastructure", "recipe",
+                                                         "database", "documentation")},
+            "lockless": self.lockless, "lock_fixes": self.lock_fixes,
+        }
+
+
+def collect(workspace: Workspace, options: Any) -> Evidence:
+    ci = options.collected.get("ci") if hasattr(options, "collected") else None
+    ci_facts = ci.facts if ci is not None and ci.present else None
+    settings = (options.settings or {}).get("project") or {}
+    return Evidence(NAME, True, profile(workspace, ci_facts, settings).facts())
+
+
+def profile(workspace: Workspace, ci_facts: dict[str, Any] | None, settings: dict[str, Any]) -> Profile:
+    table = _table()
+    files = [p for p in workspace.files if not is_test_path(p)]
+    reasons = _file_reasons(workspace, files, table) + _ci_reasons(ci_facts, table)
+    has_code = _matcher(tuple(table["code_files"]))(files)
+    documents = [p for p in files if p.endswith((".md", ".rst", ".adoc"))]
+    if has_code or reasons:
+        reasons = [r for r in reasons if r.trait != "documentation" or not has_code]
+    elif documents:
+        reasons.append(Reason("documentation", documents[0], "only documentation sources, no code"))
+    traits = sorted({r.trait for r in reasons})
+    kind = next((row["kind"] for row in table["kinds"] if set(row["traits"]) <= set(traits)), "other")
+    source = "detected"
+    if settings.get("kind"):
+        kind, source = str(settings["kind"]), "config"
+        implied = set(table["implies"][kind])
+        structural = {"deployable", "published", "infrastructure", "recipe", "documentation"}
+        traits = sorted(implied | (set(traits) - structural))
+    if "database" in settings:
+        traits = sorted(set(traits) - {"database"} | ({"database"} if settings["database"] else set()))
+    lockless = {name: _pinning(workspace, files, row) for name, row in table["ecosystems"].items() if not row["lockfile"]}
+    fixes = {name: " ".join(str(row["fix"]).split()) for name, row in table["ecosystems"].items()}
+    return Profile(kind, source, traits, reasons, lockless, fixes)
+
+
+def _file_reasons(workspace: Workspace, files: list[str], table: dict[str, Any]) -> list[Reason]:
+    private = table["private_packages"]
+    reasons = []
+    for row in table["signals"]:
+        unless = _path_matcher(tuple(row.get("unless") or ()))
+        hits = [p for p in files if _path_matcher(tuple(row["files"]))(p) and not unless(p)]
+        if row.get("content"):
+            hits = [p for p in hits if _contains(workspace, p, row["content"])]
+        if row["trait"] == "published":
+            hits = [p for p in hits if not (_path_matcher(tuple(private["files"]))(p)
+                                            and _contains(workspace, p, private["content"]))]
+        if hits:
+            reasons.append(Reason(row["trait"], hits[0], row["reason"]))
+    return reasons
+
+
+def _ci_reasons(ci: dict[str, Any] | None, table: dict[str, Any]) -> list[Reason]:
+    if not ci:
+        return []
+    reasons = []
+    steps: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for step in ci.get("steps") or []:
+        steps.setdefault((step.get("pipeline", ""), step.get("job", "")), []).append(step)
+    deploys = [j for j in ci.get("jobs") or [] if "deploy" in j.get("kinds", [])
+               and _is_deployment(j, steps.get((j.get("pipeline", ""), j.get("id", ""))) or [], table["ci"])]
+    if deploys:
+        job = deploys[0]
+        where = f"{job['location']['path']}:{job['location']['line']}"
+        reasons.append(Reason("deployable", where, f"deploy job {job['id']}"
+                              + (f" (environment {job['environment']})" if job.get("environment") else "")))
+    publishes = [j for j in ci.get("jobs") or [] if "publish" in j.get("kinds", [])]
+    if publishes:
+        job = publishes[0]
+        reasons.append(Reason("published", f"{job['location']['path']}:{job['location']['line']}",
+                              f"publish job {job['id']} ({', '.join(job.get('tools') or []) or 'publish step'})"))
+    return reasons
+
+
+def _is_deployment(job: dict[str, Any], steps: list[dict[str, Any]], rules: dict[str, Any]) -> bool:
+    """A step that deploys, or a deployment-stage environment; documentation and registry uploads are not."""
+    exclude = rules["not_deployments"]
+    environment = str(job.get("environment") or "")
+    if (environment and re.search(exclude["environments"], environment)) or re.search(
+            exclude["names"], f"{job.get('id', '')} {job.get('name', '')}"):
+        return False
+    deploy_steps = [s for s in steps if "deploy" in s.get("kinds", [])]
+    if deploy_steps:
+        return not all(any(s.get("uses", "").startswith(u) for u in exclude["uses"])
+                       or re.search(exclude["commands"], s.get("run", "")) for s in deploy_steps)
+    target = environment or f"{job.get('id', '')} {job.get('name', '')}"  # an orb or template job: its name
+    return re.search(rules["deployment_environments"], target) is not None
+
+
+def _pinning(workspace: Workspace, files: list[str], row: dict[str, Any]) -> dict[str, Any]:
+    """For an ecosystem without lockfiles: whether the build pins and enforces its versions another way."""
+    rule = row.get("pinned_by") or {}
+    found = next((p for p in files if _path_matcher(tuple(rule.get("files") or ()))(p)
+                  and _contains(workspace, p, rule["content"])), "") if rule else ""
+    return {"pinned": bool(found), "pinned_by": found, "fix": " ".join(str(row["fix"]).split())}
+
+
+def _contains(workspace: Workspace, path: str, pattern: str) -> bool:
+    try:
+        text = workspace.read_bytes(path, max_bytes=_READ_LIMIT).decode("utf-8", errors="replace")
+    except EvidenceError:
+        return False  # the collectors that read it for their own evidence report it
+    return re.search(pattern, text) is not None
+
+
+@cache
+def _path_matcher(globs: tuple[str, ...]) -> Any:
+    """One compiled regex for a group of globs (`*` crosses `/`), matched against the path and its name."""
+    import fnmatch
+
+    if not globs:
+        return lambda path: False
+    regex = re.compile("|".join(fnmatch.translate(g) for g in globs))
+    return lambda path: regex.match(path) is not None or regex.match(path.rsplit("/", 1)[-1]) is not None
+
+
+def _matcher(globs: tuple[str, ...]) -> Any:
+    match = _path_matcher(globs)
+    return lambda paths: any(match(p) for p in paths)
+
+
+@cache
+def _table() -> dict[str, Any]:
+    from devops_audit.yamlsafe import load_documents
+
+    (table,) = load_documents(Path(__file__).with_name("project.yaml").read_text(encoding="utf-8"))
+    return table
