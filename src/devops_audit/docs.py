@@ -41,6 +41,15 @@ def indicator_markdown(indicator: Indicator, area: Area, heading: str = "#") -> 
     for name, source in indicator.expressions.items():
         if name != "summary":
             lines += [f"- `{name}`: `{' '.join(source.split())}`"]
+    if indicator.named_parts:
+        lines += ["", "**Parts** (each judged true / false / unknown, combined by the engine: any false fails):", ""]
+        for part in indicator.parts:
+            needs = ", ".join(f"`{n}`" for n in part.required_namespaces) or "none"
+            lines += [f"- `{part.id}` ({part.quantifier}; evidence {needs}):"]
+            lines += [f"  - `{name}`: `{' '.join(source.split())}`" for name, source in part.expressions.items()
+                      if name != "summary"]
+    elif indicator.parts and indicator.parts[0].quantifier == "exists":
+        lines += ["- quantifier: `exists` (proven by the readable files even when another file is unreadable)"]
     if refs:
         lines += ["", "**References:**", *refs]
     return "\n".join(lines).rstrip() + "\n"

@@ -41,6 +41,9 @@ def render(result: Any, options: Any) -> str:
 def _head(result: Any) -> str:
     lines = [f"## devops-audit: {'✅ gate passed' if result.gate.passed else '❌ gate failed'}", ""]
     lines += [f"- {_md(reason)}" for reason in result.gate.reasons]
+    project = result.facts.get("project")
+    if isinstance(project, dict) and project.get("kind"):
+        lines += ["", f"**Project:** {project['kind']} — {_md(project['summary'])}"]
     lines += ["", "| Area | Level | Target | Status | Next level |", "|---|---|---|---|---|"]
     for area in result.areas:
         status = "✅ met" if area.met else "❌ below target"

@@ -29,6 +29,9 @@ def render(result: Any, options: Any) -> str:
     if target["commit"]:
         where += f" ({target['branch'] or 'detached'} @ {target['commit'][:10]})"
     console.print(Text.assemble(("devops-audit ", "bold"), data["tool"]["version"], "  ", where))
+    if data.get("project"):
+        project = data["project"]
+        console.print(Text.assemble(("Project: ", "bold"), f"{project['kind']} — {project['summary']}"))
     console.print()
 
     for area in result.areas:
