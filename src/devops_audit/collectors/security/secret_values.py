@@ -1,0 +1,72 @@
+"""Whether a line holds a secret, judged by its value. The value itself never leaves this module.
+
+A hit is a token in a well-known format (AWS, GitHub, GitLab, Slack, Google, Stripe, private key blocks), or a
+variable whose name says it holds a secret set to a literal with the entropy of a secret: not a reference
+(`$VAR`, `${{ secrets.X }}`, a path), not a placeholder (`changeme`, `xxx`, `<token>`), not a word (`env`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+__all__ = ["secret_in", "describe", "PRIVATE_KEY"]
+
+PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----")
+_ASSIGNMENT = re.compile(
+    r"""^\s*(?:-\s+)?(?:export\s+)?["']?(?P<name>[A-Za-z0-9_.-]*?(?:secret|password|passwd|pwd|token|api[_-]?key"""
+    r"""|apikey|private[_-]?key|access[_-]?key)[A-Za-z0-9_.-]*)["']?\s*[:=]\s*(?P<value>.*)$""",
+    re.IGNORECASE,
+)
+_REFERENCE_NAME = re.compile(r"(?i)(_?id|credentialsid|_file|_path|_url|_name|_user|_username|_var|_env|_ref|_key_name)$")
+_PLACEHOLDER = re.compile(r"(?i)^(change[-_]?me|changeit|password|secret|token|x+|\*+|dummy|example|test|none|null|"
+                          r"redacted|placeholder|your[-_].*|<.*>|true|false|write|read|none)$")
+_FORMATS = (
+    ("AWS access key id", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("GitHub token", re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{50,})\b")),
+    ("GitLab token", re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}\b")),
+    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}\b")),
+    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    ("Stripe live key", re.compile(r"\b[sr]k_live_[0-9A-Za-z]{20,}\b")),
+    ("private key block", PRIVATE_KEY),
+)
+def describe(hit: tuple[str, str], where: str) -> str:
+    """`GitHub token committed in CI/deployment configuration`, `hard-coded secret in .env (API_KEY)`."""
+    what, name = hit
+    return f"{what} in {where}" + (f" ({name})" if name else "")
+
+
+def secret_in(line: str) -> tuple[str, str] | None:
+    """What kind of secret one line holds and under which name (`hard-coded secret`, `API_KEY`), or None.
+    The value itself is never returned."""
+    for kind, pattern in _FORMATS:
+        if pattern.search(line):
+            return f"{kind} committed", ""
+    stripped = line.strip()
+    if stripped.startswith(("#", "//", "*")):
+        return None
+    match = _ASSIGNMENT.match(line)
+    if not match or _REFERENCE_NAME.search(match.group("name")):
+        return None
+    if _is_literal_secret(match.group("value")):
+        return "hard-coded secret", match.group("name")
+    return None
+
+
+def _is_literal_secret(raw: str) -> bool:
+    value = re.split(r"\s+#", raw, maxsplit=1)[0].strip().rstrip(",;")
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    if len(value) < 8 or _PLACEHOLDER.match(value) or value[0] in "|>&*!{[(":
+        return False
+    if any(marker in value for marker in ("$", "{{", "%(", "/", " ", "@", "\\")):
+        return False  # a reference, an expression, a path, a sentence or a script: not a literal secret
+    return bool(re.search(r"\d", value)) and bool(re.search(r"[A-Za-z]", value)) and _random_enough(value)
+
+
+def _random_enough(value: str) -> bool:
+    """Shannon entropy per character near that of random text of its length (`aaaa1111` is not a secret)."""
+    counts = Counter(value)
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())
+    return entropy >= min(3.0, 0.75 * math.log2(len(value)))
