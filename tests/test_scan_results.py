@@ -281,7 +281,7 @@ def test_committed_secret_files_are_found_without_their_values(tmp_path):
     facts = collect(root).facts
 
     assert facts["committed_secret_files"] == [
-        {"path": ".env", "line": 2, "reason": "environment file with values committed", "test_data": False},
+        {"path": ".env", "line": 2, "reason": "password in a URL committed in an environment file", "test_data": False},
         {"path": ".npmrc", "line": 2, "reason": "npm auth token committed in .npmrc", "test_data": False},
         {"path": ".pypirc", "line": 3, "reason": "PyPI password committed in .pypirc", "test_data": False},
         {"path": "deploy/credentials.json", "line": 2, "reason": "credentials file committed", "test_data": False},
@@ -345,12 +345,12 @@ def test_threshold_is_unknown_without_results(tmp_path):
 def test_no_secrets_passes_fails_on_findings_and_on_committed_files(tmp_path):
     clean = repo_with(tmp_path / "clean", "semgrep.json")
     leaked = repo_with(tmp_path / "leaked", "gitleaks-report.json")
-    committed = write(repo_with(tmp_path / "committed"), {".env": "API_KEY=abc123\n"})
+    committed = write(repo_with(tmp_path / "committed"), {".env": "API_KEY=9f3Kq7ZpX2mW8vLr4TyB\n"})
 
     assert verdict(clean, "SR.DS.01")["status"] == "pass"
     assert [(v["path"], v["line"]) for v in verdict(leaked, "SR.DS.01")["violations"]] == [("src/app/views.py", 8)]
     assert [(v["path"], v["message"]) for v in verdict(committed, "SR.DS.01")["violations"]] == [
-        (".env", "environment file with values committed")]
+        (".env", "hard-coded secret in an environment file (API_KEY)")]
 
 
 @pytest.mark.parametrize(("policy", "gv01", "op01"), [

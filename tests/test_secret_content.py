@@ -37,7 +37,7 @@ def test_a_dotenv_with_a_real_looking_key_fails_without_printing_it(tmp_path):
     ds01, _, text = ds(tmp_path)
     assert ds01["status"] == "fail"
     assert [(v["path"], v["line"], v["message"]) for v in ds01["violations"]] == [
-        (".env", 2, "hard-coded secret in a committed environment file (PAYMENT_API_KEY)")]
+        (".env", 2, "hard-coded secret in an environment file (PAYMENT_API_KEY)")]
     assert API_KEY not in text
 
 

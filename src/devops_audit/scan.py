@@ -57,6 +57,7 @@ _POLICY_CACHE: dict[tuple, Any] = {}
 def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResult:
     """Scan one repository. Raises TargetError (exit 3) or ConfigError/PolicyError (exit 2)."""
     from devops_audit.collectors import CollectOptions, collect_all
+    from devops_audit.collectors.testing.coverage_paths import command_line_evidence
     from devops_audit.engine import evaluate
     from devops_audit.gate import decide
     from devops_audit.maturity import compute_levels
@@ -69,8 +70,9 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
     check_params(config, {i.id: i.params for i in policies.indicators})
     workspace.max_file_bytes = int(config.max_file_mib * MiB)
     workspace.exclude = tuple(config.exclude)
-    evidence_paths = {k: list(v) for k, v in config.evidence.items()}
-    for kind, paths in options.evidence.items():
+    evidence_paths = {k: list(v) for k, v in config.evidence.items()}  # confined to the repository
+    named, workspace.named_outside = command_line_evidence(workspace.root, options.evidence, Path.cwd())
+    for kind, paths in named.items():
         evidence_paths.setdefault(kind, []).extend(paths)
     collect_options = CollectOptions(
         evidence_paths=evidence_paths,

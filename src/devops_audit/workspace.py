@@ -8,6 +8,7 @@ tolerantly, YAML goes through `yamlsafe`, XML through `defusedxml`.
 from __future__ import annotations
 
 import fnmatch
+import glob
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -49,6 +50,9 @@ class Workspace:
         self.root = path.resolve()
         self.max_file_bytes = max_file_bytes
         self.exclude = tuple(exclude)
+        # absolute globs of reports named on the command line (`--evidence KIND=PATH`): the person running the
+        # tool chose them, so they are read where they are (CI writes to $RUNNER_TEMP); nothing else leaves the root
+        self.named_outside: tuple[str, ...] = ()
 
     # -- the file list -------------------------------------------------------------------------
     @cached_property
@@ -120,6 +124,9 @@ class Workspace:
         """Files on disk (tracked or not, e.g. reports a CI step just wrote) matching repo-relative globs."""
         found: set[str] = set()
         for pattern in patterns:
+            if pattern in self.named_outside:
+                found.update(Path(hit).as_posix() for hit in glob.glob(pattern) if Path(hit).is_file())
+                continue
             if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
                 continue
             for hit in self.root.glob(pattern):
@@ -136,6 +143,8 @@ class Workspace:
         """The real path of a repository file; refuses anything that leaves the repository."""
         candidate = self.root / path
         real = Path(os.path.realpath(candidate))
+        if any(fnmatch.fnmatch(candidate.as_posix(), pattern) for pattern in self.named_outside):
+            return real  # a report the person running the tool named on the command line
         if real != self.root and self.root not in real.parents:
             raise EvidenceError(path, f"resolves outside the repository (to {real}); refused")
         return real

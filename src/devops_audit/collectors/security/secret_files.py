@@ -122,7 +122,7 @@ def _first_secret_line(kind: str, data: bytes) -> tuple[int, str] | None:
         if kind == "env":
             hit = secret_in(line)
             if hit:
-                return number, describe(hit, "a committed environment file")
+                return number, describe(hit, "an environment file")
         elif _LINE_RULES[kind][0](line):
             return number, _LINE_RULES[kind][1]
     return None

@@ -31,6 +31,9 @@ _FORMATS = (
     ("Stripe live key", re.compile(r"\b[sr]k_live_[0-9A-Za-z]{20,}\b")),
     ("private key block", PRIVATE_KEY),
 )
+_URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.-]*://(?P<user>[^/\s:@]+):(?P<password>[^/\s:@]{6,})@")
+
+
 def describe(hit: tuple[str, str], where: str) -> str:
     """`GitHub token committed in CI/deployment configuration`, `hard-coded secret in .env (API_KEY)`."""
     what, name = hit
@@ -43,6 +46,10 @@ def secret_in(line: str) -> tuple[str, str] | None:
     for kind, pattern in _FORMATS:
         if pattern.search(line):
             return f"{kind} committed", ""
+    for match in _URL_CREDENTIALS.finditer(line):
+        user, password = match.group("user"), match.group("password")
+        if password != user and not _PLACEHOLDER.match(password) and password[0] not in "$%{<" and _random_enough(password):
+            return "password in a URL committed", ""
     stripped = line.strip()
     if stripped.startswith(("#", "//", "*")):
         return None

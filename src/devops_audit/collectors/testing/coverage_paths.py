@@ -8,13 +8,14 @@ repository root is made relative; otherwise the repository file sharing the long
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections import defaultdict
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from devops_audit.workspace import Workspace
 
-__all__ = ["PathMapper", "evidence_globs"]
+__all__ = ["PathMapper", "evidence_globs", "command_line_evidence"]
 
 
 class PathMapper:
@@ -79,7 +80,8 @@ def _common_suffix(left: tuple[str, ...], right: tuple[str, ...]) -> int:
 
 
 def evidence_globs(workspace: Workspace, patterns: list[str]) -> tuple[list[str], list[str]]:
-    """User-given evidence globs as repository-relative globs, plus those refused (outside the repository)."""
+    """User-given evidence globs as repository-relative globs, plus those refused (outside the repository).
+    Absolute globs named on the command line (`workspace.named_outside`) are usable as they are."""
     root = workspace.root.as_posix().rstrip("/") + "/"
     usable: list[str] = []
     refused: list[str] = []
@@ -87,8 +89,33 @@ def evidence_globs(workspace: Workspace, patterns: list[str]) -> tuple[list[str]
         normal = pattern.replace("\\", "/")
         if normal.startswith(root):
             normal = normal[len(root):]
-        if normal.startswith("/") or ".." in normal.split("/"):
+        if pattern in workspace.named_outside:
+            usable.append(pattern)
+        elif normal.startswith("/") or ".." in normal.split("/"):
             refused.append(pattern)
         else:
             usable.append(normal[2:] if normal.startswith("./") else normal)
     return usable, refused
+
+
+def command_line_evidence(root: Path, evidence: dict[str, list[str]], cwd: Path) -> tuple[dict[str, list[str]], tuple[str, ...]]:
+    """`--evidence KIND=PATH` as the person running the tool meant it: a path inside the repository stays
+    repository-relative; any other path (absolute, or relative to the current folder) is read where it is.
+    Returns the paths per kind and the absolute globs that may be read outside the repository."""
+    from glob import glob
+
+    paths: dict[str, list[str]] = {}
+    outside: list[str] = []
+    for kind, values in evidence.items():
+        for value in values:
+            path = Path(value).expanduser()
+            if not path.is_absolute() and (glob(str(root / value)) or not glob(str(cwd / value))):
+                paths.setdefault(kind, []).append(value)  # in the repository (or nowhere: say so there)
+                continue
+            absolute = Path(os.path.abspath(path if path.is_absolute() else cwd / path)).as_posix()
+            if absolute.startswith(root.as_posix().rstrip("/") + "/"):
+                paths.setdefault(kind, []).append(absolute[len(root.as_posix().rstrip("/")) + 1:])
+                continue
+            paths.setdefault(kind, []).append(absolute)
+            outside.append(absolute)
+    return paths, tuple(dict.fromkeys(outside))
