@@ -34,6 +34,7 @@ class Reason:
     trait: str
     path: str
     reason: str
+    weak: bool = False  # counts only when nothing says the project is published
 
 
 @dataclass
@@ -55,7 +56,7 @@ class Profile:
     def facts(self) -> dict[str, Any]:
         return {
             "kind": self.kind, "source": self.source, "summary": self.summary, "traits": self.traits,
-            "reasons": [vars(r) for r in self.reasons],
+            "reasons": [{"trait": r.trait, "path": r.path, "reason": r.reason} for r in self.reasons],
             **{trait: trait in self.traits for trait in ("deployable", "published", "infrastructure", "recipe",
                                                          "database", "documentation")},
             "lockless": self.lockless, "lock_fixes": self.lock_fixes,
@@ -73,6 +74,8 @@ def profile(workspace: Workspace, ci_facts: dict[str, Any] | None, settings: dic
     table = _table()
     files = [p for p in workspace.files if not is_test_path(p)]
     reasons = _file_reasons(workspace, files, table) + _ci_reasons(ci_facts, table)
+    if any(r.trait == "published" for r in reasons):
+        reasons = [r for r in reasons if not r.weak]
     has_code = _matcher(tuple(table["code_files"]))(files)
     documents = [p for p in files if p.endswith((".md", ".rst", ".adoc"))]
     if has_code or reasons:
@@ -99,14 +102,15 @@ def _file_reasons(workspace: Workspace, files: list[str], table: dict[str, Any])
     reasons = []
     for row in table["signals"]:
         unless = _path_matcher(tuple(row.get("unless") or ()))
-        hits = [p for p in files if _path_matcher(tuple(row["files"]))(p) and not unless(p)]
+        hits = [p for p in files if _path_matcher(tuple(row["files"]))(p) and not unless(p)
+                and not (row.get("root") and "/" in p)]
         if row.get("content"):
             hits = [p for p in hits if _contains(workspace, p, row["content"])]
         if row["trait"] == "published":
             hits = [p for p in hits if not (_path_matcher(tuple(private["files"]))(p)
                                             and _contains(workspace, p, private["content"]))]
         if hits:
-            reasons.append(Reason(row["trait"], hits[0], row["reason"]))
+            reasons.append(Reason(row["trait"], hits[0], row["reason"], bool(row.get("weak"))))
     return reasons
 
 
