@@ -225,3 +225,13 @@ def test_gradle_without_locks_is_told_about_gradle_dependency_locking(tmp_path):
     root = write(tmp_path, {"build.gradle": "plugins { id 'java-library' }\n", "src/main/java/A.java": "class A {}\n"})
     (violation,) = verdicts(scan_dict(root, offline=True))["CD.VC.06"]["violations"]
     assert "Gradle dependency locking" in violation["message"] and "--write-locks" in violation["message"]
+
+
+def test_without_the_project_profile_kind_dependent_indicators_say_unknown_not_error(tmp_path, monkeypatch):
+    from devops_audit import collectors
+
+    monkeypatch.delitem(collectors.COLLECTORS, "project")  # e.g. a scan that skipped the collector
+    by_id = verdicts(scan_dict(write(tmp_path, LIBRARY), offline=True))
+    for indicator_id in ("CD.DR.04", "CD.VC.04", "CD.TM.05", "SR.TC.01"):
+        assert by_id[indicator_id]["status"] == "unknown", by_id[indicator_id]
+        assert "Missing project evidence" in by_id[indicator_id]["message"]
