@@ -2,7 +2,8 @@
 
 - `verified`: every indicator the item names passes (or does not apply) and every artefact it names was drawn;
 - `failed`: an indicator fails (a definite violation wins over missing evidence);
-- `unknown`: an indicator is unknown/error/disabled, or an artefact has no data to be drawn from;
+- `unknown`: an indicator is unknown/error/disabled, or an artefact that is evidence itself (`decides`, e.g. the
+  branch graph) or the item's only evidence has no data to be drawn from;
 - `attestation`: the map says the repository cannot prove it; its indicators are supporting evidence only.
 """
 
@@ -62,8 +63,9 @@ class SubItemResult:
     pending_attestations: list[str]
 
 
-def decide_item(sub: SubItem, item: MapItem, verdicts: dict[str, Any],
-                artefacts: dict[str, ArtefactState]) -> ItemResult:
+def decide_item(sub: SubItem, item: MapItem, verdicts: dict[str, Any], artefacts: dict[str, ArtefactState],
+                deciding: frozenset[str] = frozenset()) -> ItemResult:
+    """`deciding`: the artefact ids that are evidence themselves."""
     states = [_state(i, verdicts.get(i)) for i in item.indicators]
     result = ItemResult(sub, item, "attestation", "", states)
     if item.decide == "attestation":
@@ -71,7 +73,8 @@ def decide_item(sub: SubItem, item: MapItem, verdicts: dict[str, Any],
         return result
     failing = [verdicts[s.id] for s in states if s.status == "fail"]
     open_ = [s for s in states if s.status not in _OK and s.status != "fail"]
-    undrawn = [artefacts[a] for a in item.artefacts if not artefacts[a].available]
+    undrawn = [artefacts[a] for a in item.artefacts if not artefacts[a].available
+               and (a in deciding or not item.indicators)]
     if failing:
         result.status = "failed"
         result.reason = "; ".join(f"{v.indicator.id} fails" for v in failing)
@@ -100,7 +103,7 @@ def decide_item(sub: SubItem, item: MapItem, verdicts: dict[str, Any],
     for state in states:
         for loc in verdicts[state.id].locations:
             result.evidence.append({"path": loc.path, "line": loc.line, "indicator": state.id})
-    result.artefacts = [f for a in item.artefacts for f in artefacts[a].files]
+    result.artefacts = [f for a in item.artefacts for f in artefacts[a].files]  # the ones drawn
     return result
 
 

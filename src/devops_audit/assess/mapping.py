@@ -28,6 +28,7 @@ class ArtefactSpec:
     id: str
     title: Names
     file: str
+    decides: bool = False  # evidence itself: an item naming it is unknown when it cannot be drawn
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def load_map(path: Path | None = None) -> AssessmentMap:
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path)
         raise PolicyError(f"{path}: {where}: {errors[0].message}")
-    artefacts = {a["id"]: ArtefactSpec(a["id"], _names(a["title"]), a["file"]) for a in data["artefacts"]}
+    artefacts = {a["id"]: ArtefactSpec(a["id"], _names(a["title"]), a["file"], a.get("decides", False)) for a in data["artefacts"]}
     result = AssessmentMap(artefacts, [], hashlib.sha256(raw).hexdigest()[:16])
     for sub in data["sub_items"]:
         items = tuple(_item(i) for i in sub["items"])
