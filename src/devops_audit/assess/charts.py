@@ -26,7 +26,7 @@ def _save(fig: Any, path: Path, caption: str) -> None:
     draws it with the reader's own CJK font."""
     import warnings
 
-    fig.text(0.01, 0.005, caption, fontsize=7, color="#57606a", ha="left", va="bottom")
+    fig.supxlabel(caption, fontsize=7, color="#57606a", x=0.01, ha="left")  # the layout keeps room for it
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig.savefig(path, format="svg", metadata={"Date": None, "Creator": "devops-audit"})

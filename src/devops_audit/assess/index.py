@@ -28,7 +28,7 @@ def render_index(pack: Any, lang: str) -> str:
             for _, cap_subs in groupby(domain_subs, key=lambda s: s["capability"]["zh"]):
                 cap_subs = list(cap_subs)
                 parts.append(f"<h4>{bi(cap_subs[0]['capability'], lang)}</h4>")
-                parts += [_sub_item(s, items, manifest["target_level"], lang) for s in cap_subs]
+                parts += [_sub_item(s, items, lang) for s in cap_subs]
     title = "评估材料包 Assessment pack" if lang == "zh" else "Assessment pack 评估材料包"
     return page(title, "\n".join(parts), lang)
 
@@ -64,8 +64,8 @@ def _artefacts(manifest: dict[str, Any], lang: str) -> str:
             f"<th>未生成原因 Why not drawn</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-def _sub_item(sub: dict[str, Any], items: dict[str, dict[str, Any]], target: int, lang: str) -> str:
-    gap = (f'<span class="met">达到目标 target met</span>' if sub["gap"] == 0
+def _sub_item(sub: dict[str, Any], items: dict[str, dict[str, Any]], lang: str) -> str:
+    gap = ('<span class="met">达到目标 target met</span>' if sub["gap"] == 0
            else f'<span class="gap">差距 gap {sub["gap"]}</span>')
     pending = (f' · 待提供材料 attestations owed: {len(sub["pending_attestations"])}'
                if sub["pending_attestations"] else "")

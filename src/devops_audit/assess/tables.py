@@ -202,18 +202,17 @@ def changes(facts: dict[str, Any]) -> Table:
     if not history:
         return Table(reason=_HISTORY_HINT)
     protection, owners = facts.get("protection") or {}, facts.get("codeowners") or {}
-    share = lambda v: "—" if v is None else f"{v * 100:.0f}%"  # noqa: E731
     rows = [("默认分支 Default branch", f"{history.get('default_branch')} ({history.get('branch_source')})"),
             ("窗口 Window", f"{history['window_start']} … {history['window_end']} ({history['window_days']} days)"),
             ("提交 Commits / merges / authors", f"{history['commit_count']} / {history['merge_count']} / {history['author_count']}"),
-            ("经合并请求 Via pull/merge request", share(history.get("pr_share"))),
-            ("关联需求或缺陷 Referencing an issue", share(history.get("issue_ref_share"))),
-            ("签名提交 Signed commits", share(history.get("signed_share"))),
+            ("经合并请求 Via pull/merge request", _share(history.get("pr_share"))),
+            ("关联需求或缺陷 Referencing an issue", _share(history.get("issue_ref_share"))),
+            ("签名提交 Signed commits", _share(history.get("signed_share"))),
             ("分支保护 Branch protection", "; ".join(
                 f"{r.get('source')}: PR required={r.get('requires_pull_request')}, approvals={r.get('required_approvals')}, "
                 f"checks={', '.join(r.get('required_status_checks') or [])}" for r in protection.get("default_branch_rules", []))
              or "no protection evidence in the repository (export rulesets or pass a token)"),
-            ("代码责任人 CODEOWNERS", f"{owners.get('path')} covers {share(owners.get('coverage'))} of files"
+            ("代码责任人 CODEOWNERS", f"{owners.get('path')} covers {_share(owners.get('coverage'))} of files"
              if owners.get("exists") else "none")]
     sample = [(c["sha"][:10], c["time"], c.get("pr") or "", c["subject"], c.get("files"))
               for c in (history.get("timeline") or [])[:30]]
@@ -226,6 +225,10 @@ def changes(facts: dict[str, Any]) -> Table:
     sources = [history["ref"], *(r.get("source") for r in protection.get("default_branch_rules", []) if r.get("source")),
                *([owners["path"]] if owners.get("exists") else [])]
     return Table(body, sources)
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
 
 
 def releases(facts: dict[str, Any]) -> Table:
