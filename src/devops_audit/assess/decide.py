@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,8 +65,9 @@ class SubItemResult:
 
 
 def decide_item(sub: SubItem, item: MapItem, verdicts: dict[str, Any], artefacts: dict[str, ArtefactState],
-                deciding: frozenset[str] = frozenset()) -> ItemResult:
-    """`deciding`: the artefact ids that are evidence themselves."""
+                deciding: frozenset[str] = frozenset(), is_file: Callable[[str], bool] = lambda _: True) -> ItemResult:
+    """`deciding`: the artefact ids that are evidence themselves; `is_file` keeps the evidence locations that are
+    files of the repository (history verdicts point at the history, which the artefacts show)."""
     states = [_state(i, verdicts.get(i)) for i in item.indicators]
     result = ItemResult(sub, item, "attestation", "", states)
     if item.decide == "attestation":
@@ -101,7 +103,7 @@ def decide_item(sub: SubItem, item: MapItem, verdicts: dict[str, Any], artefacts
     result.reason = "the repository proves it" + (f" ({', '.join(not_applicable)} not applicable)"
                                                    if not_applicable else "")
     for state in states:
-        for loc in verdicts[state.id].locations:
+        for loc in (loc for loc in verdicts[state.id].locations if is_file(loc.path)):
             result.evidence.append({"path": loc.path, "line": loc.line, "indicator": state.id})
     result.artefacts = [f for a in item.artefacts for f in artefacts[a].files]  # the ones drawn
     return result

@@ -42,9 +42,14 @@ def build_pack(result: Any, out: Path, target_level: int = 3, lang: str = "zh", 
     verdicts = {v.indicator.id: v for v in result.verdicts}
     targets = _targets(result, target_level)
     deciding = frozenset(a.id for a in amap.artefacts.values() if a.decides)
+    root = Path(result.target)
+
+    def is_file(path: str) -> bool:
+        return (root / path).is_file()
+
     items, subs = [], []
     for sub in amap.sub_items:
-        decided = [decide_item(sub, item, verdicts, artefacts, deciding) for item in sub.items]
+        decided = [decide_item(sub, item, verdicts, artefacts, deciding, is_file) for item in sub.items]
         items += decided
         subs.append(rate_sub_item(sub, decided, targets.get(sub.area_id, target_level)))
     manifest = _manifest(result, amap, items, subs, artefacts, targets, target_level)
