@@ -52,3 +52,16 @@ def test_a_broken_map_is_a_policy_error_naming_the_problem(tmp_path: Path):
     bad.write_text(text.replace("artefacts: [configuration-items]", "artefacts: [screenshots]", 1), encoding="utf-8")
     with pytest.raises(PolicyError, match="unknown artefacts"):
         load_map(bad)
+
+
+def test_the_readme_excerpt_uses_real_codes_and_statuses():
+    import json
+
+    from doc_snippets import snippet
+
+    amap = load_map()
+    for item in json.loads(f"[{snippet('assess-manifest')}]"):
+        assert item["code"] in amap.items
+        assert item["status"] in ("verified", "failed", "unknown", "attestation")
+        _, mapped = amap.items[item["code"]]
+        assert set(i["id"] for i in item.get("indicators", [])) <= set(mapped.indicators)
