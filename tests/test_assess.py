@@ -203,3 +203,20 @@ def test_without_matplotlib_the_command_says_which_extra_to_install(tmp_path, mo
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     assert main(["assess", str(tmp_path), "--out", str(tmp_path / "pack")]) == 2
     assert "devops-audit[assess]" in capsys.readouterr().err
+
+
+def test_hostile_names_from_the_history_stay_text(tmp_path):
+    """Branch names and subjects come from the repository: markup is escaped, `$…$` is not parsed as math."""
+    repo = build_script_repo(tmp_path / "repo")
+    branch = "feat/<svg/onload=alert(1)>$x_1$"
+    git(repo, "checkout", "-q", "-b", branch)
+    _change(repo, "src/tool/extra.py", "X = 1\n", "Extra", 10)
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", branch, "-m", f"Merge branch '{branch}'", env=_at(11))
+    _change(repo, "src/tool/more.py", "Y = 2\n", "<img src=x onerror=alert(2)> $\\frac{a}{$ (#7)", 12)
+    out = tmp_path / "pack"
+    assess(repo, out)
+    graph = (out / "artefacts" / "branch-graph.svg").read_text(encoding="utf-8")
+    assert "<svg/onload" not in graph and "feat/&lt;svg/onload=alert(1)&gt;$x" in graph  # label cut at 28
+    changes = (out / "artefacts" / "changes.html").read_text(encoding="utf-8")
+    assert "<img" not in changes and "&lt;img src=x onerror=alert(2)&gt;" in changes

@@ -15,7 +15,7 @@ from typing import Any
 
 __all__ = ["CHARTS"]
 
-_RC = {"svg.hashsalt": "devops-audit", "svg.fonttype": "none", "font.size": 9,
+_RC = {"svg.hashsalt": "devops-audit", "svg.fonttype": "none", "font.size": 9, "text.parse_math": False,
        "font.family": "sans-serif", "axes.spines.top": False,
        "axes.spines.right": False}
 _MAIN, _BRANCH, _ACCENT = "#0969da", "#8250df", "#cf222e"
