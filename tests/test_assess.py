@@ -147,6 +147,8 @@ def test_documents_the_repository_cannot_prove_are_attestations_with_a_template(
     assert drill["status"] == "attestation"
     assert "half a day" in drill["expects"]
     assert items(manifest)["CM-VC-BM-L5-1"]["synthesized_code"] is True
+    team = next(s for s in manifest["sub_items"] if s["sub_item"]["zh"] == "构建职责")  # only a team document
+    assert team["level_reached"] is None and team["gap"] is None and team["pending_attestations"] == ["BCI-BP-BR-L3-1"]
 
 
 def test_definite_violations_fail_with_what_to_fix(tool_pack):

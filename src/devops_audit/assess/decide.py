@@ -58,8 +58,8 @@ class ItemResult:
 @dataclass
 class SubItemResult:
     sub: SubItem
-    level_reached: int
-    gap: int
+    level_reached: int | None  # None: every item is an attestation
+    gap: int | None
     blocking: list[str]
     pending_attestations: list[str]
 
@@ -117,8 +117,12 @@ def _state(indicator_id: str, verdict: Any) -> IndicatorState:
 
 def rate_sub_item(sub: SubItem, results: list[ItemResult], target: int) -> SubItemResult:
     """The highest level up to which nothing the repository shows stands in the way (failed or unknown items
-    block), capped at the highest level the checklist asks evidence for; attestations still owed are listed."""
-    cap = max((i.level for i in sub.items), default=target)
+    block), capped at the highest level the checklist asks evidence for; attestations still owed are listed.
+    A sub-item whose items are all attestations gets no level (None): the repository says nothing about it."""
+    pending = [r.item.code for r in results if r.status == "attestation" and r.item.level <= target]
+    if all(r.item.decide == "attestation" for r in results):
+        return SubItemResult(sub, None, None, [], pending)
+    cap = max(i.level for i in sub.items)
     reached, blocking = cap, []
     for level in range(1, cap + 1):
         blocking = [r.item.code for r in results if r.item.level == level and r.status in ("failed", "unknown")]

@@ -17,8 +17,8 @@ _KIND = {"document": "材料文档 document", "screenshot": "演示截图 screen
 def render_index(pack: Any, lang: str) -> str:
     manifest = pack.manifest
     items = {i["code"]: i for i in manifest["items"]}
-    parts = [_header(manifest, lang), _artefacts(manifest, lang)]
     subs = manifest["sub_items"]
+    parts = [_header(manifest, lang), _overview(subs, items, lang), _artefacts(manifest, lang)]
     for _, area_subs in groupby(subs, key=lambda s: s["area"]["zh"]):
         area_subs = list(area_subs)
         parts.append(f"<h2>{bi(area_subs[0]['area'], lang)}</h2>")
@@ -28,7 +28,7 @@ def render_index(pack: Any, lang: str) -> str:
             for _, cap_subs in groupby(domain_subs, key=lambda s: s["capability"]["zh"]):
                 cap_subs = list(cap_subs)
                 parts.append(f"<h4>{bi(cap_subs[0]['capability'], lang)}</h4>")
-                parts += [_sub_item(s, items, lang) for s in cap_subs]
+                parts += [_sub_item(s, subs.index(s), items, lang) for s in cap_subs]
     title = "评估材料包 Assessment pack" if lang == "zh" else "Assessment pack 评估材料包"
     return page(title, "\n".join(parts), lang)
 
@@ -54,6 +54,30 @@ def _header(manifest: dict[str, Any], lang: str) -> str:
             "only the team can supply (what the assessor expects).</p>")
 
 
+def _overview(subs: list[dict[str, Any]], items: dict[str, dict[str, Any]], lang: str) -> str:
+    """One row per sub-item: where it sits in the model, the level reached, the gap and its items per status."""
+    rows = []
+    for number, sub in enumerate(subs):
+        counts = {s: sum(items[c]["status"] == s for c in sub["codes"]) for s in _STATUS}
+        cells = " ".join(f'<span class="status {s}">{n}</span>' for s, n in counts.items() if n)
+        rows.append(f'<tr><td>{bi(sub["sub_domain"], lang)}</td><td>{bi(sub["capability"], lang)}</td>'
+                    f'<td><a href="#sub-{number}">{bi(sub["sub_item"], lang)}</a></td><td>{_level(sub)}</td>'
+                    f"<td>{_gap(sub)}</td><td>{cells}</td></tr>")
+    return ("<h2>总览 Overview</h2><table id=\"overview\"><thead><tr><th>能力子域 Sub-domain</th><th>能力项 Capability</th>"
+            "<th>能力子项 Sub-item</th><th>达到级别 Level reached</th><th>差距 Gap</th><th>材料状态 Items</th></tr>"
+            f"</thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _level(sub: dict[str, Any]) -> str:
+    return "—" if sub["level_reached"] is None else str(sub["level_reached"])
+
+
+def _gap(sub: dict[str, Any]) -> str:
+    if sub["gap"] is None:
+        return '<span class="note">仅需材料 attestation only</span>'
+    return '<span class="met">0</span>' if sub["gap"] == 0 else f'<span class="gap">{sub["gap"]}</span>'
+
+
 def _artefacts(manifest: dict[str, Any], lang: str) -> str:
     rows = []
     for art in manifest["artefacts"]:
@@ -64,15 +88,16 @@ def _artefacts(manifest: dict[str, Any], lang: str) -> str:
             f"<th>未生成原因 Why not drawn</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
-def _sub_item(sub: dict[str, Any], items: dict[str, dict[str, Any]], lang: str) -> str:
-    gap = ('<span class="met">达到目标 target met</span>' if sub["gap"] == 0
+def _sub_item(sub: dict[str, Any], number: int, items: dict[str, dict[str, Any]], lang: str) -> str:
+    gap = ('<span class="note">仅需材料 attestation only</span>' if sub["gap"] is None else
+           '<span class="met">达到目标 target met</span>' if sub["gap"] == 0
            else f'<span class="gap">差距 gap {sub["gap"]}</span>')
     pending = (f' · 待提供材料 attestations owed: {len(sub["pending_attestations"])}'
                if sub["pending_attestations"] else "")
     rows = "".join(_item_row(items[code], lang) for code in sub["codes"])
-    return (f'<section class="sub-item" data-sub-item="{esc(sub["sub_item"]["zh"])}" data-level="{sub["level_reached"]}"'
+    return (f'<section class="sub-item" id="sub-{number}" data-sub-item="{esc(sub["sub_item"]["zh"])}" data-level="{_level(sub)}"'
             f' data-gap="{sub["gap"]}"><p><b>{bi(sub["sub_item"], lang)}</b> — 达到级别 level reached: '
-            f'<b>{sub["level_reached"]}</b> · {gap}{pending}</p>'
+            f'<b>{_level(sub)}</b> · {gap}{pending}</p>'
             + (f"<table><thead><tr><th>编号 Code</th><th>级别 Level</th><th>类型 Kind</th><th>材料 Item</th>"
                f"<th>状态 Status</th><th>证据 Evidence</th></tr></thead><tbody>{rows}</tbody></table>" if rows
                else '<p class="note">无材料审查和模拟演示 No evidence is asked for this sub-item.</p>')

@@ -140,7 +140,7 @@ def attestation_template(item: Any) -> str:
         return item.expects
     what = {"document": "A document", "screenshot": "Screenshots of a live demonstration",
             "video": "A recorded demonstration"}[item.kind]
-    return (f"{what} named 《{item.code}-{item.title.zh}》 ({item.title.en}) showing: {item.description} "
+    return (f"{what} named 《{item.code}-{item.title.zh}》 ({item.title.en}) showing: {item.description.rstrip('。')}。 "
             "State the system or process shown, its owner, the date, and link the records it refers to.")
 
 

@@ -21,7 +21,7 @@ th{background:#f6f8fa}code{font-size:.85em;background:#f6f8fa;padding:0 .2em;wor
 .verified{background:#dafbe1;color:#116329}.failed{background:#ffebe9;color:#a40e26}
 .unknown{background:#fff8c5;color:#7d4e00}.attestation{background:#ddf4ff;color:#0a3069}
 .note{color:#57606a;font-size:.85rem}.gap{font-weight:bold;color:#a40e26}.met{font-weight:bold;color:#116329}
-details{margin:.2rem 0}summary{cursor:pointer}ul{margin:.2rem 0;padding-left:1.2rem}
+td:first-child code{word-break:normal;white-space:nowrap}details{margin:.2rem 0}summary{cursor:pointer}ul{margin:.2rem 0;padding-left:1.2rem}
 """
 
 

@@ -30,9 +30,11 @@ def write_workbook(pack: Any, path: Path) -> None:
     for sub in manifest["sub_items"]:
         reqs = sub["requirements"]
         owed = sub["pending_attestations"]
-        rating = f"{sub['level_reached']}" + (f" (+{len(owed)} attestations owed)" if owed else "")
+        rating = ("— (attestation only)" if sub["level_reached"] is None else
+                  f"{sub['level_reached']}" + (f" (+{len(owed)} attestations owed)" if owed else ""))
         sheet.append([*(f"{sub[k]['zh']} {sub[k]['en']}" for k in ("area", "sub_domain", "capability", "sub_item")),
-                      *(reqs.get(str(level), "") for level in range(1, 6)), rating, sub["gap"],
+                      *(reqs.get(str(level), "") for level in range(1, 6)), rating,
+                      "—" if sub["gap"] is None else sub["gap"],
                       ", ".join(sub["blocking"]), ", ".join(owed), ", ".join(sub["codes"])])
     items = book.create_sheet("材料清单 Evidence items")
     items.append(["编号 Code", "能力子项 Sub-item", "级别 Level", "类型 Kind", "材料 Item", "状态 Status", "证据 Evidence"])
