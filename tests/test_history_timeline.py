@@ -34,3 +34,16 @@ def test_timeline_lists_merges_with_their_branch_size_and_lead_time(tmp_path):
     direct = timeline[0]
     assert not direct["merge"] and direct["branch_commits"] == 0 and direct["files"] == 1
     assert direct["lead_hours"] == 0.0
+
+
+def test_sizes_stay_unknown_when_git_cannot_diff_and_the_history_survives(tmp_path):
+    import shutil
+
+    repo = Repo(tmp_path / "repo")
+    _file(repo, "README.md", "Initial import", day=0)
+    _file(repo, "app.py", "Add app (#3)", day=1)
+    blob = git(repo.path, "rev-parse", "HEAD:app.py").strip()
+    shutil.rmtree(repo.path / ".git" / "objects" / blob[:2])  # as in a partial clone without that blob
+    facts = facts_of(repo.path, history_timeline=True)
+    assert facts["commit_count"] == 2
+    assert [c["files"] for c in facts["timeline"]] == [None, None]

@@ -3,7 +3,8 @@
 Asked for with the collector setting `history_timeline: true` (the `assess` command sets it): the branch
 graph, merge-request size and lead-time charts of the assessment pack are drawn from it. One extra bounded
 `git log --first-parent --shortstat` gives the size of each landed change against the first parent (a merge's
-whole merge request); the rest comes from the commits and graph the collector already read.
+whole merge request; sizes stay None when git cannot diff, e.g. blobs missing from a partial clone); the rest
+comes from the commits and graph the collector already read.
 """
 
 from __future__ import annotations
@@ -60,7 +61,11 @@ def timeline(commits: list[Any], graph: dict[str, Any], log: Callable[..., str],
             lead_hours=round(max(0.0, commit.commit_time - started) / HOUR, 2),
         ))
     changes.reverse()
-    _sizes(changes, log(f"--since=@{int(since)}", "--first-parent", "--shortstat", "--format=%x00%H", ref, "--"))
+    try:
+        stat = log(f"--since=@{int(since)}", "--first-parent", "--shortstat", "--format=%x00%H", ref, "--")
+    except Exception:  # a blob git cannot read (partial clone, broken object): sizes stay unknown, the rest stands
+        return changes
+    _sizes(changes, stat)
     return changes
 
 
