@@ -153,6 +153,8 @@ def test_documents_the_repository_cannot_prove_are_attestations_with_a_template(
 
 def test_definite_violations_fail_with_what_to_fix(tool_pack):
     manifest = tool_pack
+    index = (Path(manifest["target"]["path"]).parent / "pack" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="en">' in index and "<h1>Assessment pack <span class=alt>评估材料包</span></h1>" in index
     by_code = items(manifest)
     rules = by_code["TM-CQ-QR-L2-1"]  # 团队级代码质量规约: no linter configuration at all
     assert rules["status"] == "failed"
