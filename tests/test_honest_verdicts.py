@@ -235,3 +235,11 @@ def test_without_the_project_profile_kind_dependent_indicators_say_unknown_not_e
     for indicator_id in ("CD.DR.04", "CD.VC.04", "CD.TM.05", "SR.TC.01"):
         assert by_id[indicator_id]["status"] == "unknown", by_id[indicator_id]
         assert "Missing project evidence" in by_id[indicator_id]["message"]
+
+
+def test_a_maven_parent_pom_outside_the_repository_may_enforce_versions_so_it_is_unknown(tmp_path):
+    parent = ("<parent><groupId>org.jenkins-ci.plugins</groupId><artifactId>plugin</artifactId>"
+              "<version>5.9</version><relativePath/></parent>")
+    vc06 = verdicts(scan_dict(write(tmp_path, maven(parent)), offline=True))["CD.VC.06"]
+    assert vc06["status"] == "unknown"
+    assert "the parent POM org.jenkins-ci.plugins:plugin is not in the repository" in vc06["message"]

@@ -142,7 +142,7 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
     violations = [v for r in results if r.status == "fail" for v in r.violations]
     errors = list({id(e): e for r in results for e in r.errors}.values())
     if legacy and status != "not_applicable":
-        message = _legacy_message(results[0], messages, summary)
+        message = _legacy_message(results[0], summary)
     elif status == "not_applicable":
         message = _join(messages["not_applicable"], "; ".join(f"{r.id}: {r.message}" for r in results))
     else:
@@ -200,19 +200,12 @@ def judge_part(part: Part, indicator: Indicator, evidence: dict[str, Evidence], 
     return PartResult(part.id, part.quantifier, status, message, violations, errors)
 
 
-def _legacy_message(result: PartResult, messages: dict[str, str], summary: str) -> str:
-    """A single-part indicator words its verdict as it always did: its own messages, then the part's detail."""
-    detail = result.message
-    if result.status == "error" and detail.startswith("evidence could not be read"):
-        return "Cannot confirm: " + detail.replace(_DEFAULT_MESSAGES["pass"], messages["pass"], 1).replace(
-            _DEFAULT_MESSAGES["fail"], messages["fail"], 1) + (f" {summary}" if summary and summary not in detail else "")
-    if result.status == "error":
-        return detail
-    for status in ("pass", "fail", "unknown"):
-        if detail.startswith(_DEFAULT_MESSAGES[status]):
-            detail = messages[status] + detail[len(_DEFAULT_MESSAGES[status]):]
-            break
-    return _join(detail, summary) if summary and summary not in detail else detail
+def _legacy_message(result: PartResult, summary: str) -> str:
+    """A single-part indicator: its part `main` speaks with the indicator's own messages; then the summary."""
+    if result.message.startswith("policy expression failed"):
+        return result.message
+    prefix = "Cannot confirm:" if result.message.startswith("evidence could not be read") else ""
+    return _join(prefix, result.message, summary)
 
 
 def _missing(required: list[str], any_of: list[str], evidence: dict[str, Evidence]) -> list[str]:

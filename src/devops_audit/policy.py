@@ -235,7 +235,8 @@ def _parts(raw: dict[str, Any], indicator: Indicator) -> list[Part]:
         raise ValueError("`parts` and the indicator's own `assert`/`violations` exclude each other")
     if raw.get("parts") is None:
         own = {k: v for k, v in indicator.expressions.items() if k in ("unknown_if", "assert", "violations")}
-        return [Part("main", indicator.evidence, indicator.evidence_any, _quantifier(raw.get("quantifier")), own, {})]
+        return [Part("main", indicator.evidence, indicator.evidence_any, _quantifier(raw.get("quantifier")), own,
+                     dict(indicator.messages))]
     return [Part(id=str(part["id"]), evidence=list(part.get("evidence") or []),
                  evidence_any=list(part.get("evidence_any") or []), quantifier=_quantifier(part.get("quantifier")),
                  expressions={k: str(part[k]) for k in PART_FIELDS if part.get(k)},

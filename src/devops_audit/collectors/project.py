@@ -152,19 +152,32 @@ def _is_deployment(job: dict[str, Any], steps: list[dict[str, Any]], rules: dict
 
 
 def _pinning(workspace: Workspace, files: list[str], row: dict[str, Any]) -> dict[str, Any]:
-    """For an ecosystem without lockfiles: whether the build pins and enforces its versions another way."""
+    """For an ecosystem without lockfiles: whether the build pins and enforces its versions another way
+    (`pinned` true / false, or None when a parent definition outside the repository may do it)."""
     rule = row.get("pinned_by") or {}
     found = next((p for p in files if _path_matcher(tuple(rule.get("files") or ()))(p)
                   and _contains(workspace, p, rule["content"])), "") if rule else ""
-    return {"pinned": bool(found), "pinned_by": found, "fix": " ".join(str(row["fix"]).split())}
+    pinned: bool | None = bool(found)
+    parent = ""
+    inherits = row.get("inherited_from") or {}
+    if not found and inherits:
+        for path in (p for p in files if _path_matcher(tuple(inherits["files"]))(p) and "/" not in p):
+            match = _search(workspace, path, inherits["content"])
+            if match:
+                pinned, parent = None, f"{match.group('group').strip()}:{match.group('artifact').strip()}"
+    return {"pinned": pinned, "pinned_by": found, "parent": parent, "fix": " ".join(str(row["fix"]).split())}
 
 
 def _contains(workspace: Workspace, path: str, pattern: str) -> bool:
+    return _search(workspace, path, pattern) is not None
+
+
+def _search(workspace: Workspace, path: str, pattern: str) -> re.Match[str] | None:
     try:
         text = workspace.read_bytes(path, max_bytes=_READ_LIMIT).decode("utf-8", errors="replace")
     except EvidenceError:
-        return False  # the collectors that read it for their own evidence report it
-    return re.search(pattern, text) is not None
+        return None  # the collectors that read it for their own evidence report it
+    return re.search(pattern, text)
 
 
 @cache
