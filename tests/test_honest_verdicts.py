@@ -243,3 +243,14 @@ def test_a_maven_parent_pom_outside_the_repository_may_enforce_versions_so_it_is
     vc06 = verdicts(scan_dict(write(tmp_path, maven(parent)), offline=True))["CD.VC.06"]
     assert vc06["status"] == "unknown"
     assert "the parent POM org.jenkins-ci.plugins:plugin is not in the repository" in vc06["message"]
+
+
+def test_a_manual_workflow_redeploying_a_chosen_version_through_a_reusable_workflow_is_a_rollback_path(tmp_path):
+    redeploy = (
+        "on:\n  workflow_dispatch:\n    inputs:\n      environment: {type: choice, options: [dev, prod]}\n"
+        "      version: {type: string, required: true}\npermissions: {contents: read}\njobs:\n  deploy_env:\n"
+        "    uses: ministryofjustice/hmpps-github-actions/.github/workflows/deploy_env.yml@v2\n"
+        "    with: {environment: '${{ inputs.environment }}', app_version: '${{ inputs.version }}'}\n")
+    root = write(tmp_path, {**SERVICE, ".github/workflows/deploy_to_env.yml": redeploy})
+    dr04 = verdicts(scan_dict(root, offline=True))["CD.DR.04"]
+    assert (dr04["status"], dr04["message"]) == ("pass", "A rollback path exists.")
