@@ -8,6 +8,7 @@ every report prints it, so a reader sees which kind of project was judged.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -24,6 +25,7 @@ __all__ = ["NAME", "KINDS", "collect", "profile"]
 NAME = "project"
 KINDS = ("service", "library", "infrastructure", "recipe", "documentation", "other")
 _READ_LIMIT = 256 * 1024
+_WILDCARD = re.compile(r"[*?\[]")
 _ARTICLE = {"service": "a deployable service or application", "library": "a library or package published to a registry",
             "infrastructure": "infrastructure code", "recipe": "a packaging recipe",
             "documentation": "documentation only", "other": "of no recognised kind"}
@@ -100,6 +102,8 @@ def profile(workspace: Workspace, ci_facts: dict[str, Any] | None, settings: dic
 def _file_reasons(workspace: Workspace, files: list[str], table: dict[str, Any]) -> list[Reason]:
     private = table["private_packages"]
     reasons = []
+    every_glob = _path_matcher(tuple(g for row in table["signals"] for g in row["files"]))
+    files = [p for p in files if every_glob(p)]  # one pass over the tree; the rows look at the few candidates
     for row in table["signals"]:
         unless = _path_matcher(tuple(row.get("unless") or ()))
         hits = [p for p in files if _path_matcher(tuple(row["files"]))(p) and not unless(p)
@@ -182,13 +186,20 @@ def _search(workspace: Workspace, path: str, pattern: str) -> re.Match[str] | No
 
 @cache
 def _path_matcher(globs: tuple[str, ...]) -> Any:
-    """One compiled regex for a group of globs (`*` crosses `/`), matched against the path and its name."""
-    import fnmatch
+    """One matcher for a group of globs (`*` crosses `/`), tried on the path and on its name. Plain names and
+    `*suffix` / `prefix*` globs are string tests; only the rest are compiled (regex compiles cost milliseconds)."""
+    exact = {g for g in globs if not _WILDCARD.search(g)}
+    suffixes = tuple(g[1:] for g in globs if g.startswith("*") and not _WILDCARD.search(g[1:]))
+    prefixes = tuple(g[:-1] for g in globs if g.endswith("*") and not _WILDCARD.search(g[:-1]))
+    rest = [g for g in globs if g not in exact and g[1:] not in suffixes and g[:-1] not in prefixes]
+    regex = re.compile("|".join(fnmatch.translate(g) for g in rest)) if rest else None
 
-    if not globs:
-        return lambda path: False
-    regex = re.compile("|".join(fnmatch.translate(g) for g in globs))
-    return lambda path: regex.match(path) is not None or regex.match(path.rsplit("/", 1)[-1]) is not None
+    def match(path: str) -> bool:
+        name = path.rsplit("/", 1)[-1]
+        return (path in exact or name in exact or path.endswith(suffixes) or path.startswith(prefixes)
+                or name.startswith(prefixes)
+                or (regex is not None and (regex.match(path) is not None or regex.match(name) is not None)))
+    return match
 
 
 def _matcher(globs: tuple[str, ...]) -> Any:
