@@ -254,3 +254,15 @@ def test_a_manual_workflow_redeploying_a_chosen_version_through_a_reusable_workf
     root = write(tmp_path, {**SERVICE, ".github/workflows/deploy_to_env.yml": redeploy})
     dr04 = verdicts(scan_dict(root, offline=True))["CD.DR.04"]
     assert (dr04["status"], dr04["message"]) == ("pass", "A rollback path exists.")
+
+
+def test_a_scheduled_scan_or_bot_is_not_a_scheduled_build(tmp_path):
+    lock = ("on: {schedule: [{cron: '0 0 * * *'}]}\npermissions: {issues: write}\njobs:\n  lock:\n"
+            "    runs-on: ubuntu-24.04\n    steps:\n      - uses: dessant/lock-threads@1bf7ec25051fe7c00bdd17e6a7cf3d7bfb7dc771\n")
+    files = {".github/workflows/ci.yml": WORKFLOW.format(name="ci").replace('  schedule: [{cron: "0 3 * * *"}]\n', ""),
+             ".github/workflows/lock.yml": lock, "pyproject.toml": "[project]\nname = 'x'\n"}
+    bp02 = verdicts(scan_dict(write(tmp_path, files), offline=True))["CD.BP.02"]
+    assert bp02["status"] == "fail"
+    assert "on-schedule: no build or test job runs on a schedule." in bp02["message"]
+    files[".github/workflows/ci.yml"] = WORKFLOW.format(name="ci")  # the build itself runs nightly
+    assert verdicts(scan_dict(write(tmp_path, files), offline=True))["CD.BP.02"]["status"] == "pass"
