@@ -266,3 +266,20 @@ def test_a_scheduled_scan_or_bot_is_not_a_scheduled_build(tmp_path):
     assert "on-schedule: no build or test job runs on a schedule." in bp02["message"]
     files[".github/workflows/ci.yml"] = WORKFLOW.format(name="ci")  # the build itself runs nightly
     assert verdicts(scan_dict(write(tmp_path, files), offline=True))["CD.BP.02"]["status"] == "pass"
+
+
+def test_a_conda_forge_feedstock_is_judged_as_a_packaging_recipe(tmp_path):
+    files = {"recipe/meta.yaml": ("package: {name: pyyaml, version: 6.0.2}\nbuild: {number: 0}\n"
+                                  "test:\n  imports: [yaml]\n  commands: [pip check]\n"),
+             "conda-forge.yml": "provider: {linux_aarch64: default}\n", "README.md": "# pyyaml-feedstock\n",
+             "azure-pipelines.yml": ("jobs:\n- job: linux\n  pool: {vmImage: ubuntu-latest}\n  timeoutInMinutes: 360\n"
+                                     "  steps:\n  - script: .scripts/run_docker_build.sh\n")}
+    report = scan_dict(write(tmp_path, files), offline=True)
+    assert report["project"]["kind"] == "recipe"
+    by_id = verdicts(report)
+    parts = lambda i: {p["id"]: p["status"] for p in by_id[i]["parts"]}  # noqa: E731
+    assert parts("CD.VC.02")["build-file"] == "pass"  # recipe/meta.yaml is the build definition
+    assert parts("CD.TM.01")["test-files"] == "pass"  # the recipe's test section
+    for indicator_id in ("CD.DR.04", "CD.VC.04", "CD.TM.05", "CD.TM.06", "SR.TC.01", "SR.TC.02"):
+        assert by_id[indicator_id]["status"] == "not_applicable", indicator_id
+    assert by_id["CD.TM.05"]["message"].startswith("A packaging recipe or a documentation repository holds no")
