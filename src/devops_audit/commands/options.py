@@ -35,7 +35,7 @@ __all__ = [
 
 EVIDENCE_KINDS = ("coverage", "junit", "tests", "sarif", "security", "protection")
 MAX_HISTORY_DAYS = 36500
-_ID = re.compile(r"^[A-Za-z]{1,10}\.[A-Za-z]{1,10}\.\d{1,3}$")
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}\.[A-Za-z0-9]{1,10}\.\d{1,3}$")
 _AREA = re.compile(r"^[A-Za-z]{1,10}$")
 
 
