@@ -59,6 +59,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
     from devops_audit.collectors import CollectOptions, collect_all
     from devops_audit.engine import evaluate
     from devops_audit.gate import check_settings, decide
+    from devops_audit.locations import check_locations
     from devops_audit.maturity import compute_levels
     from devops_audit.workspace import MiB, Workspace
 
@@ -86,6 +87,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
     )
     evidence = collect_all(workspace, collect_options)
     verdicts = evaluate(policies, evidence, config.params, set(config.disable))
+    check_locations(verdicts, workspace.root)
     extras = _accept(verdicts, config, options)
     targets = {**{a.id: a.default_target for a in policies.areas.values()}, **config.targets, **options.targets}
     areas = compute_levels(policies.areas, verdicts, targets)
