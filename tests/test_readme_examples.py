@@ -93,3 +93,15 @@ def test_the_usage_example_scans_and_writes_its_formats(tmp_path):
     assert proc.returncode in (0, 1), proc.stderr
     assert "Gate:" in proc.stdout
     assert json.loads((repo / "report.json").read_text())["gate"]["exit_code"] == proc.returncode
+
+
+def test_the_quickstart_scan_prints_what_the_readme_shows():
+    command = snippet("quickstart").strip().split(" && ")[-1]
+    root = Path(__file__).resolve().parent.parent
+    proc = run_readme_command(command + " --color never", root)
+    assert proc.returncode == 1  # the README's example output ends with a failed gate
+    printed = " ".join(proc.stdout.split())  # the terminal wraps long lines where the README does not
+    for line in snippet("example-output").splitlines():
+        if line.strip() in ("", "..."):
+            continue
+        assert " ".join(line.split()).removesuffix(" ...") in printed, line
