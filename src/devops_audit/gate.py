@@ -15,6 +15,7 @@ from devops_audit.result import Gate, ScanResult
 
 if TYPE_CHECKING:
     from devops_audit.config import Config
+    from devops_audit.maturity import AreaLevel
     from devops_audit.policy import PolicySet
     from devops_audit.scan import ScanOptions
 
@@ -68,7 +69,7 @@ def decide(result: ScanResult, config: Config, options: ScanOptions, areas: list
     return Gate(not reasons, reasons)
 
 
-def _level_reason(area, reported_level: int) -> str:
+def _level_reason(area: AreaLevel, reported_level: int) -> str:
     """One level figure per area: the reported one; with a baseline, what is new blocks the target."""
     if area.level == reported_level:
         return f"{area.name} ({area.id}) is at level {reported_level}, target {area.target}"

@@ -20,13 +20,13 @@ from typing import Any
 
 __all__ = [
     "EVIDENCE_KINDS",
-    "FailOn",
     "add_scan_options",
     "area_id",
     "comma_list",
     "evidence_pair",
     "fail_on_value",
     "indicator_id",
+    "lower",
     "positive_float",
     "positive_int",
     "scan_options_from_args",
@@ -36,15 +36,7 @@ __all__ = [
 EVIDENCE_KINDS = ("coverage", "junit", "tests", "sarif", "security", "protection")
 MAX_HISTORY_DAYS = 36500
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}\.[A-Za-z0-9]{1,10}\.\d{1,3}$")
-_AREA = re.compile(r"^[A-Za-z]{1,10}$")
-
-
-class FailOn(str):
-    """A `--fail-on` value: a severity (lower case) or an indicator id (upper case)."""
-
-    @property
-    def is_severity(self) -> bool:
-        return self in _severities()
+_AREA = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}$")
 
 
 def _severities() -> tuple[str, ...]:
@@ -70,12 +62,13 @@ def comma_list(parse_one: Callable[[str], Any]) -> Callable[[str], list[Any]]:
     return parse
 
 
-def fail_on_value(text: str) -> FailOn:
+def fail_on_value(text: str) -> str:
+    """A severity (returned in lower case) or an indicator id (upper case)."""
     lowered = text.lower()
     if lowered in _severities():
-        return FailOn(lowered)
+        return lowered
     if _ID.match(text):
-        return FailOn(text.upper())
+        return text.upper()
     raise _invalid(text, f"a severity ({', '.join(_severities())}) or an indicator id such as CD.TM.02")
 
 
