@@ -132,6 +132,17 @@ def test_an_internal_error_exits_4_with_one_line_and_the_traceback_only_under_de
     assert "Traceback" in capsys.readouterr().err
 
 
+def test_an_internal_error_before_the_command_runs_is_exit_4_too(monkeypatch, capsys):
+    import devops_audit.cli
+
+    def broken():
+        raise ImportError("a damaged installation")
+
+    monkeypatch.setattr(devops_audit.cli, "build_parser", broken)
+    assert main(["list"]) == EXIT_INTERNAL
+    assert "internal error: ImportError: a damaged installation" in capsys.readouterr().err
+
+
 def test_exit_codes_are_documented_in_help_and_readme():
     proc = run_cli("scan", "--help")
     assert "4 internal error" in proc.stdout

@@ -44,7 +44,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _add_debug(parser: argparse.ArgumentParser, default: object) -> None:
+def _add_debug(parser: argparse.ArgumentParser, default: object) -> None:  # read from argv by `main`
     parser.add_argument("--debug", action="store_true", default=default,
                         help="on an internal error, print the traceback")
 
@@ -73,12 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from devops_audit.errors import AuditError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)  # a usage error exits 2 here (SystemExit passes through)
+        if not getattr(args, "handler", None):
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
         return int(args.handler(args))
     except AuditError as exc:
         print(f"devops-audit: {_one_line(str(exc))}", file=sys.stderr)
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_BROKEN_PIPE
     except Exception as exc:  # noqa: BLE001 - any bug: a distinct exit code, never 0 (passed) or 1 (failed)
-        if args.debug:
+        if "--debug" in argv:
             import traceback
 
             traceback.print_exc()
