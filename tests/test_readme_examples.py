@@ -105,3 +105,16 @@ def test_the_quickstart_scan_prints_what_the_readme_shows():
         if line.strip() in ("", "..."):
             continue
         assert " ".join(line.split()).removesuffix(" ...") in printed, line
+
+
+def test_the_configuration_example_is_accepted_and_applied(tmp_path):
+    repo = repository(tmp_path, "ubuntu-latest")
+    write(repo, {".devops-audit.yml": snippet("config"), "policies/acme.yaml": snippet("policy-example"),
+                 "legacy/old.py": "print('old')\n", "deploy.sh": "acme-deploy --prod\n"})
+    proc = run_readme_command("devops-audit scan . -f json", repo)
+    assert proc.returncode in (0, 1), proc.stderr  # a valid config: the gate decides, no usage error
+    report = json.loads(proc.stdout)
+    verdicts = {v["id"]: v for v in report["indicators"]}
+    assert "ACME.CI.01" in verdicts and "CD.VC.04" not in verdicts  # policies: added, disable: applied
+    assert verdicts["CD.TM.02"]["params"]["min_line_coverage"] == 0.8
+    assert [a["target"] for a in report["areas"]] == [3, 2]
