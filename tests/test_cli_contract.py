@@ -78,6 +78,13 @@ def test_config_fail_on_ids_and_targets_are_checked_like_the_flags(tmp_path):
     assert ".devops-audit.yml:1: targets: CD has levels 1 to 4, got 5" in one_line_error(proc)
 
 
+def test_a_fail_on_indicator_the_config_disables_is_rejected_not_silently_ignored(tmp_path):
+    write(tmp_path, {".devops-audit.yml": "disable: [CD.VC.04]\n"})
+    proc = run_cli("scan", str(tmp_path), "--target", "cd=1,sr=1", "--fail-on", "cd.vc.04")
+    assert proc.returncode == 2
+    assert "--fail-on CD.VC.04: " in one_line_error(proc) and ".devops-audit.yml:1 disables it" in proc.stderr
+
+
 def test_list_area_is_case_insensitive_and_an_unknown_area_is_rejected():
     proc = run_cli("list", "--area", "sr")
     assert proc.returncode == 0

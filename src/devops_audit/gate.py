@@ -28,10 +28,14 @@ def check_settings(policies: PolicySet, config: Config, options: ScanOptions) ->
     _check_targets(policies, config.targets, where, ConfigError)
     _check_targets(policies, options.targets, "--target", UsageError)
     ids = {i.id for i in policies.indicators}
+    disabled = {d.upper() for d in config.disable}
     for value in options.fail_on:
         if value.lower() not in SEVERITIES and value.upper() not in ids:
             raise UsageError(f"--fail-on: no indicator {value!r} (valid: a severity {', '.join(SEVERITIES)}, "
                              f"or an indicator id: {', '.join(sorted(ids))})")
+        if value.upper() in disabled:  # a selected indicator that is never evaluated could never fail the gate
+            raise UsageError(f"--fail-on {value.upper()}: {config.path}:{config.lines.get('disable', 1)} disables it; "
+                             "enable it or drop it from --fail-on")
     for value in config.fail_on.get("indicators", []):
         if value.upper() not in ids:
             raise ConfigError(f"{config.path}:{config.lines.get('fail_on', 1)}: fail_on.indicators: no indicator "
