@@ -58,6 +58,7 @@ def test_fail_on_in_any_case_or_as_a_comma_list_fails_the_gate(fail_on):
     (["--evidence", "cov=x.xml"], "--evidence", "coverage, junit"),
     (["--format", "yaml"], "--format", "terminal, json"),
     (["--color", "purple"], "--color", "auto"),
+    (["--api-url", "github.example.com"], "--api-url", "https://"),
 ])
 def test_unknown_values_exit_2_with_one_line_naming_the_flag_and_the_valid_values(args, flag, valid):
     proc = run_cli("scan", str(LEGACY), *args)

@@ -21,6 +21,7 @@ from typing import Any
 __all__ = [
     "EVIDENCE_KINDS",
     "add_scan_options",
+    "api_url",
     "area_id",
     "comma_list",
     "evidence_pair",
@@ -115,6 +116,12 @@ def positive_float(text: str) -> float:
     return value
 
 
+def api_url(text: str) -> str:
+    if not re.match(r"^https?://[^/\s]+", text.strip()):
+        raise _invalid(text, "an http(s) URL such as https://github.example.com/api/v3")
+    return text.strip()
+
+
 def lower(text: str) -> str:
     return text.strip().lower()
 
@@ -132,7 +139,8 @@ def add_scan_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--evidence", action="extend", type=comma_list(evidence_pair), default=[],
                        metavar="KIND=PATH[,...]",
                        help=f"a report to use, KIND one of {', '.join(EVIDENCE_KINDS)} (repeatable; globs allowed)")
-    group.add_argument("--api-url", metavar="URL", help="GitHub Enterprise / self-managed GitLab API base URL")
+    group.add_argument("--api-url", type=api_url, metavar="URL",
+                       help="GitHub Enterprise / self-managed GitLab API base URL")
     group.add_argument("--offline", action="store_true", help="never call a forge API, even with a token")
     group.add_argument("--history-window", type=positive_int, metavar="DAYS",
                        help="git history window in days (default 90)")
