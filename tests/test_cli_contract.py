@@ -182,21 +182,25 @@ def test_no_flag_combination_exits_0_while_a_selected_failing_indicator_exists(f
     result, config, policies = _scanned(fixture)
     ids = [v.indicator.id for v in result.verdicts]
     token = st.one_of(st.sampled_from(SEVERITIES).flatmap(_cased), st.sampled_from(ids).flatmap(_cased),
-                      st.sampled_from(["severe", "XX.YY.01", "highest", "cd.tm", ""]))
+                      st.sampled_from(["severe", "XX.YY.01", "highest", "cd.tm", ""]),
+                      st.text(alphabet="abcdhilmnorstuCDSR.0123456789", max_size=9))
     groups = data.draw(st.lists(st.lists(token, min_size=1, max_size=3), max_size=3))
     targets = data.draw(st.lists(st.tuples(st.sampled_from(["cd", "SR", "Cd", "xx"]), st.integers(0, 6)),
                                  max_size=2))
     flags = [arg for group in groups for arg in ("--fail-on", ",".join(group))]
     flags += [arg for area, level in targets for arg in ("--target", f"{area}={level}")]
     flags += ["--target", "cd=1,sr=1"] if not targets else []
+    valid = all(any(t.strip() for t in g) for g in groups) and all(
+        t.strip().lower() in SEVERITIES or t.strip().upper() in ids for g in groups for t in g if t.strip()) and all(
+        a.upper() in ("CD", "SR") and 1 <= lvl <= (4 if a.upper() == "CD" else 3) for a, lvl in targets)
     try:
         options = scan_options_from_args(_parse(flags))
         check_settings(policies, config, options)
     except (SystemExit, UsageError):
-        valid = all(t.lower() in SEVERITIES or t.upper() in ids for g in groups for t in g) and all(
-            a.upper() in ("CD", "SR") and 1 <= lvl <= (4 if a.upper() == "CD" else 3) for a, lvl in targets)
         assert not valid, f"valid flags rejected: {flags}"
         return
+    assert valid, f"invalid flags accepted: {flags}"
+    groups = [[t.strip() for t in g if t.strip()] for g in groups]
     selected = {t.upper() for g in groups for t in g if t.lower() not in SEVERITIES}
     floor = min((SEVERITIES.index(t.lower()) for g in groups for t in g if t.lower() in SEVERITIES),
                 default=len(SEVERITIES))
