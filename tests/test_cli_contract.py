@@ -52,6 +52,7 @@ def test_fail_on_in_any_case_or_as_a_comma_list_fails_the_gate(fail_on):
     (["--target", "xx=1"], "--target", "valid: CD, SR"),
     (["--target", "cd=5"], "--target", "CD has levels 1 to 4"),
     (["--target", "sr=0"], "--target", "at least 1"),
+    (["--target", "cd=5", "--target", "cd=1"], "--target", "CD given twice (5 and 1)"),
     (["--history-window", "-5"], "--history-window", "from 1 to"),
     (["--history-window=0"], "--history-window", "from 1 to"),
     (["--scanner-timeout", "nan"], "--scanner-timeout", "above 0"),
@@ -192,7 +193,8 @@ def test_no_flag_combination_exits_0_while_a_selected_failing_indicator_exists(f
     flags += ["--target", "cd=1,sr=1"] if not targets else []
     valid = all(any(t.strip() for t in g) for g in groups) and all(
         t.strip().lower() in SEVERITIES or t.strip().upper() in ids for g in groups for t in g if t.strip()) and all(
-        a.upper() in ("CD", "SR") and 1 <= lvl <= (4 if a.upper() == "CD" else 3) for a, lvl in targets)
+        a.upper() in ("CD", "SR") and 1 <= lvl <= (4 if a.upper() == "CD" else 3) for a, lvl in targets) and all(
+        lvl == other for a, lvl in targets for b, other in targets if a.upper() == b.upper())
     try:
         options = scan_options_from_args(_parse(flags))
         check_settings(policies, config, options)

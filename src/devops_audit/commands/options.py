@@ -153,14 +153,19 @@ def add_scan_options(parser: argparse.ArgumentParser) -> None:
 
 def scan_options_from_args(args: argparse.Namespace):  # -> ScanOptions
     """The `ScanOptions` of the parsed scan options (plus `--fail-on` and `--baseline` where the command has them)."""
+    from devops_audit.errors import UsageError
     from devops_audit.scan import ScanOptions
 
     evidence: dict[str, list[str]] = {}
     for kind, path in args.evidence:
         evidence.setdefault(kind, []).append(path)
+    targets: dict[str, int] = {}
+    for area, level in args.targets:  # `cd=5 --target cd=1` is ambiguous, and must not hide the 5
+        if targets.setdefault(area, level) != level:
+            raise UsageError(f"--target: {area} given twice ({targets[area]} and {level}); give it once")
     return ScanOptions(
         config_path=args.config,
-        targets=dict(args.targets),
+        targets=targets,
         policy_paths=list(args.policy),
         evidence=evidence,
         api_url=args.api_url,
