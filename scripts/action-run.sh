@@ -3,7 +3,12 @@
 # interpolated into this script. Writes the reports, appends the Markdown summary to $GITHUB_STEP_SUMMARY,
 # annotates the first failing findings, and sets outputs in $GITHUB_OUTPUT. A failed gate (exit 1) is
 # recorded in the `exit-code` output and the step still succeeds, so the SARIF upload runs; the action's
-# last step turns `exit-code` into the job result. A usage or target error (exit 2 or 3) fails at once.
+# last step turns `exit-code` into the job result. A usage, target or internal error (exit 2, 3 or 4)
+# fails at once. devops-audit runs from the action's own folder (`python -P`: the scanned repository, the
+# working folder, cannot shadow a module) with the dependencies action.yml installed from the lockfile;
+# DEVOPS_AUDIT names another command to run instead (an installed `devops-audit`).
+# On a pull request from a fork the token cannot write security events: `upload-sarif` is then false and
+# a notice says why (the reports are still written and the gate still decides).
 set -o pipefail
 
 fail() { echo "::error title=devops-audit::$1"; exit 2; }
@@ -39,7 +44,15 @@ done
 read -ra extra <<< "${INPUT_EXTRA_ARGS:-}"
 args+=("${extra[@]}")
 
-"${DEVOPS_AUDIT:-devops-audit}" "${args[@]}"
+audit() {
+  if [ -n "${DEVOPS_AUDIT:-}" ]; then
+    "$DEVOPS_AUDIT" "$@"
+  else
+    PYTHONPATH="${ACTION_PATH:?}/src" "${PYTHON:-python}" -P -m devops_audit "$@"
+  fi
+}
+
+audit "${args[@]}"
 code=$?
 if [ "$code" -gt 1 ]; then
   echo "::error title=devops-audit::the scan could not run (exit code $code); see the log above"
@@ -50,14 +63,33 @@ if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
   cat "$markdown" >> "$GITHUB_STEP_SUMMARY"
 fi
 
-"${PYTHON:-python}" - "$json" "$code" "$sarif" "$markdown" "$out_dir" <<'PY'
+"${PYTHON:-python}" -I - "$json" "$code" "$sarif" "$markdown" "$out_dir" "${INPUT_UPLOAD_SARIF:-true}" <<'PY'
 """Outputs and annotations from the JSON report (annotations: the first 10, GitHub's per-step cap)."""
 import json
 import os
 import sys
 
-report_path, code, sarif, markdown, out_dir = sys.argv[1:]
+report_path, code, sarif, markdown, out_dir, upload = sys.argv[1:]
 report = json.load(open(report_path, encoding="utf-8"))
+
+
+def from_fork():
+    """A pull request whose head is another repository: its token is read-only (no security-events)."""
+    if os.environ.get("GITHUB_EVENT_NAME") not in ("pull_request", "pull_request_review", "pull_request_review_comment"):
+        return False
+    try:
+        with open(os.environ.get("GITHUB_EVENT_PATH", ""), encoding="utf-8") as handle:
+            pull = json.load(handle).get("pull_request") or {}
+    except (OSError, ValueError):
+        return False
+    head, base = (pull.get("head") or {}).get("repo") or {}, (pull.get("base") or {}).get("repo") or {}
+    return bool(head.get("fork")) or (head.get("full_name") or "") != (base.get("full_name") or "")
+
+
+if upload == "true" and from_fork():
+    upload = "false"
+    print("::notice title=devops-audit::pull request from a fork: its token cannot write security events, so the "
+          "SARIF report is not uploaded (it is in the reports folder and the job summary has the findings)")
 
 
 def escape(text, prop=False):
@@ -68,7 +100,7 @@ def escape(text, prop=False):
 levels = {area["id"]: area["level"] for area in report["areas"]}
 outputs = {
     "sarif": sarif, "json": report_path, "markdown": markdown, "reports-dir": out_dir,
-    "exit-code": code, "passed": "true" if report["gate"]["passed"] else "false",
+    "exit-code": code, "passed": "true" if report["gate"]["passed"] else "false", "upload-sarif": upload,
     "levels": json.dumps(levels, sort_keys=True),
     **{f"{area.lower()}-level": str(level) for area, level in levels.items()},
 }

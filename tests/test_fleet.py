@@ -184,5 +184,11 @@ def test_cli_rejects_a_bad_store_url_and_an_unknown_run(tmp_path, capsys):
     listing = tmp_path / "repos.txt"
     listing.write_text(f"{FIXTURES / 'coverage' / 'python-pass'}\n", encoding="utf-8")
     assert main(["fleet", "scan", "--repos", str(listing), "--store", "mysql://x/y"]) == 2
+    assert main(["fleet", "report", "--store", str(tmp_path / "missing.db")]) == 3
+    assert "missing.db: no results store there" in capsys.readouterr().err
+    assert not (tmp_path / "missing.db").exists()  # reporting never creates an empty store
+    from devops_audit.fleet.store import open_store
+
+    open_store(str(tmp_path / "empty.db")).close()
     assert main(["fleet", "report", "--store", str(tmp_path / "empty.db")]) == 2
     assert "no finished fleet run" in capsys.readouterr().err

@@ -90,19 +90,97 @@ def test_documented_include_uses_only_declared_inputs():
 
 @pytest.mark.skipif(not shutil.which("devops-audit") or not shutil.which("sh"), reason="needs devops-audit and sh")
 def test_job_script_writes_the_three_reports(tmp_path):
-    """Run the job's scan script with POSIX sh, as the runner would (the pip install line left out)."""
+    """Run the job's scan script with POSIX sh, as the runner would (the before_script, which installs git and the package, left out)."""
     repo = gate_repo(tmp_path)
     job = _interpolated({"targets": "cd=1,sr=1", "fail-on": "critical", "formats": "markdown",
                          "extra-args": "--offline $(touch pwned)"})["devops-audit"]
     env = {**os.environ, **{k: str(v) for k, v in job["variables"].items()}, "DEVOPS_AUDIT_PATH": str(repo)}
-    run = subprocess.run(["sh", "-c", job["script"][1]], cwd=tmp_path, env=env, capture_output=True, text=True,
+    run = subprocess.run(["sh", "-c", job["script"][0]], cwd=tmp_path, env=env, capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 2 and "unrecognized arguments: $(touch pwned)" in run.stderr
     assert not (tmp_path / "pwned").exists()
     job = _interpolated({"targets": "cd=1,sr=1", "fail-on": "critical,CD.CI.04", "formats": "markdown"})["devops-audit"]
     env = {**os.environ, **{k: str(v) for k, v in job["variables"].items()}, "DEVOPS_AUDIT_PATH": str(repo)}
-    run = subprocess.run(["sh", "-c", job["script"][1]], cwd=tmp_path, env=env, capture_output=True, text=True,
+    run = subprocess.run(["sh", "-c", job["script"][0]], cwd=tmp_path, env=env, capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 1, run.stderr  # CD.CI.04 fails in the fixture
     for path in [*job["artifacts"]["reports"].values(), "devops-audit-reports/devops-audit.markdown"]:
         assert (tmp_path / path).stat().st_size > 0, path
+
+
+def _before_script(index: int) -> str:
+    return _documents()[1]["devops-audit"]["before_script"][index]
+
+
+def _sandbox(tmp_path: Path, *, apt: bool = True) -> tuple[Path, dict[str, str]]:
+    """A PATH with a shell's basics but no git, like python:3.12-slim; a fake apt-get installs a git shim."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("sh", "cat", "mkdir", "chmod", "ln"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    if apt:
+        (bin_dir / "apt-get").write_text(
+            f'#!{shutil.which("sh")}\necho "apt-get $*" >> {tmp_path}/apt.log\n'
+            f'case "$1" in install) ln -s {shutil.which("git")} {bin_dir}/git ;; esac\n')
+        (bin_dir / "apt-get").chmod(0o755)
+    return bin_dir, {"PATH": str(bin_dir), "CI_JOB_IMAGE": "python:3.12-slim"}
+
+
+@pytest.mark.skipif(not shutil.which("git") or not shutil.which("sh"), reason="needs git and sh")
+def test_the_job_installs_git_when_the_image_lacks_it(tmp_path):
+    assert _interpolated({})["devops-audit"]["image"] == "python:3.12-slim"  # Debian slim: no git, has apt-get
+    bin_dir, env = _sandbox(tmp_path)
+    run = subprocess.run([shutil.which("sh"), "-c", _before_script(0)], env=env, capture_output=True, text=True,
+                         cwd=tmp_path, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "install -y -qq --no-install-recommends git" in (tmp_path / "apt.log").read_text()
+    assert (bin_dir / "git").exists()
+
+
+@pytest.mark.skipif(not shutil.which("sh"), reason="needs sh")
+def test_an_image_without_git_or_a_package_manager_stops_with_exit_3(tmp_path):
+    _, env = _sandbox(tmp_path, apt=False)
+    run = subprocess.run([shutil.which("sh"), "-c", _before_script(0)], env=env, capture_output=True, text=True,
+                         cwd=tmp_path, timeout=60)
+    assert run.returncode == 3
+    assert "python:3.12-slim has no git" in run.stdout
+
+
+@pytest.mark.skipif(not shutil.which("git") or not shutil.which("sh"), reason="needs git and sh")
+def test_a_branch_pipeline_judges_the_history_of_ci_default_branch(tmp_path):
+    from conftest import git
+
+    from devops_audit.scan import ScanOptions, run_scan
+
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "commit", "-q", "--allow-empty", "-m", "Initial commit")
+    git(origin, "checkout", "-q", "-b", "feature/x")
+    git(origin, "commit", "-q", "--allow-empty", "-m", "Work in progress")
+    # what the GitLab runner does on a branch pipeline: fetch only the branch under test, detached HEAD
+    work = tmp_path / "work"
+    work.mkdir()
+    git(work, "init", "-q")
+    git(work, "remote", "add", "origin", str(origin))
+    git(work, "fetch", "-q", "origin", "+refs/heads/feature/x:refs/remotes/origin/feature/x")
+    git(work, "checkout", "-q", "--detach", "origin/feature/x")
+    assert run_scan(work, ScanOptions()).facts["history"]["default_branch"] != "main"  # before: guessed wrong
+    env = {**os.environ, "CI_DEFAULT_BRANCH": "main", "CI_COMMIT_BRANCH": "feature/x",
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    run = subprocess.run(["sh", "-c", _before_script(1)], cwd=work, env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    history = run_scan(work, ScanOptions()).facts["history"]
+    assert (history["default_branch"], history["branch_source"]) == ("main", "origin/HEAD")
+
+
+def test_inputs_say_python_3_11_and_the_package_is_pinned_to_this_release():
+    import tomllib
+
+    spec = _documents()[0]["spec"]["inputs"]
+    assert "3.11 or later" in spec["python-image"]["description"] and "3.10" not in TEMPLATE.read_text()
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert spec["package"]["default"] == f"devops-audit=={version}"
+    job = _documents()[1]["devops-audit"]
+    assert any("python -P -m pip install" in line for line in job["before_script"])

@@ -39,8 +39,11 @@ def test_one_rule_per_indicator_with_github_metadata(result):
     assert {"SR", "SR.BD", "level-2"} <= set(bd03["properties"]["tags"])
     assert "How to fix" in bd03["help"]["markdown"] and bd03["help"]["text"].strip()
     assert bd03["helpUri"].endswith("#srbd03")
-    for rule in rules:
-        assert isinstance(rule["properties"]["security-severity"], str)
+    for rule in rules:  # only security indicators rank among security alerts
+        if rule["id"].startswith("SR."):
+            assert isinstance(rule["properties"]["security-severity"], str) and "security" in rule["properties"]["tags"]
+        else:
+            assert "security-severity" not in rule["properties"] and "security" not in rule["properties"]["tags"]
         assert len(rule["fullDescription"]["text"]) <= 1024 and len(rule["shortDescription"]["text"]) <= 1024
     assert SECURITY_SEVERITY == {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.5"}
 

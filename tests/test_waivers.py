@@ -135,4 +135,4 @@ def test_terminal_report_warns_about_expired_waivers_and_counts_baseline(tmp_pat
     main(["scan", str(repo), "--baseline", str(tmp_path / "base.json"), "-f", f"terminal={out}"])
     text = " ".join(out.read_text().split())  # the terminal report wraps long lines
     assert "waiver for CD.CI.04 expired on 2020-01-31 (owner release-team)" in text
-    assert "0 new violation(s)" in text and "0 fixed" in text
+    assert "0 new finding(s)" in text and "0 fixed" in text

@@ -3,21 +3,29 @@
 Exit codes (the same whatever the output formats):
   0  the gate passed
   1  the gate failed (a required level not reached, or a --fail-on rule hit)
-  2  usage or configuration error (bad flag, invalid config or policy)
-  3  the target could not be scanned (missing, unreadable, not a directory)
+  2  usage or configuration error (bad flag or value, invalid config, policy or baseline, unwritable output)
+  3  the target could not be scanned (missing, unreadable, not a directory; a missing fleet list or store)
+  4  internal error (a bug in devops-audit: one line on stderr, the traceback with --debug)
+Also 130 when interrupted, and 141 when standard output was closed early (`| head`).
+Every error is one line on stderr naming the flag or file and what is valid; never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from devops_audit import __version__
 
-__all__ = ["main", "COMMANDS", "EXIT_OK", "EXIT_GATE_FAILED", "EXIT_USAGE", "EXIT_TARGET"]
+__all__ = ["main", "COMMANDS", "EXIT_OK", "EXIT_GATE_FAILED", "EXIT_USAGE", "EXIT_TARGET", "EXIT_INTERNAL"]
 
-EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_TARGET = 0, 1, 2, 3
+EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_TARGET, EXIT_INTERNAL = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
+
+EXIT_CODES_HELP = ("exit codes: 0 gate passed, 1 gate failed, 2 usage/config/policy error, 3 target cannot be "
+                   "scanned, 4 internal error (--debug shows the traceback)")
 
 # command -> module with `add_arguments(parser)` and `run(args) -> int`; modules import heavy things in `run`
 COMMANDS: dict[str, str] = {
@@ -33,17 +41,20 @@ COMMANDS: dict[str, str] = {
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 too; keep its message, our prefix
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"devops-audit: error: {message}\n")
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage and a second line)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _add_debug(parser: argparse.ArgumentParser, default: object) -> None:  # read from argv by `main`
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="on an internal error, print the traceback")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="devops-audit", description="Check a repository against the CAICT DevOps maturity model.",
-        epilog="exit codes: 0 gate passed, 1 gate failed, 2 usage/config/policy error, 3 target cannot be scanned",
-    )
+    parser = _Parser(prog="devops-audit", description="Check a repository against the CAICT DevOps maturity model.",
+                     epilog=EXIT_CODES_HELP)
     parser.add_argument("--version", action="version", version=f"devops-audit {__version__}")
+    _add_debug(parser, False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, module_name in COMMANDS.items():
         try:
@@ -52,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
             if exc.name == module_name:
                 continue
             raise
-        sub = commands.add_parser(name, help=module.HELP, description=module.__doc__)
+        sub = commands.add_parser(name, help=module.HELP, description=module.__doc__, epilog=EXIT_CODES_HELP,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        _add_debug(sub, argparse.SUPPRESS)  # `--debug` before or after the command
         module.add_arguments(sub)
         sub.set_defaults(handler=module.run)
     return parser
@@ -61,19 +74,55 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from devops_audit.errors import AuditError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)  # a usage error exits 2 here (SystemExit passes through)
+        if not getattr(args, "handler", None):
+            parser.print_help(sys.stderr)
+            return EXIT_USAGE
         return int(args.handler(args))
     except AuditError as exc:
-        print(f"devops-audit: {exc}", file=sys.stderr)
+        print(f"devops-audit: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("devops-audit: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except Exception as exc:  # noqa: BLE001 - any bug: a distinct exit code, never 0 (passed) or 1 (failed)
+        if "--debug" in argv:
+            import traceback
+
+            traceback.print_exc()
+        where = _origin(exc)
+        print(f"devops-audit: internal error: {type(exc).__name__}: {_one_line(str(exc))}{where} "
+              "(a bug; run again with --debug for the traceback and report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _one_line(text: str) -> str:
+    """AuditError messages may list several problems; stderr gets the first and a count of the rest."""
+    lines = [line for line in text.splitlines() if line.strip()] or [""]
+    return lines[0] + (f" (and {len(lines) - 1} more problem(s))" if len(lines) > 1 else "")
+
+
+def _origin(exc: BaseException) -> str:
+    """` at module.py:LINE`: the innermost frame of devops-audit's own code."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "devops_audit" in f.filename]
+    return f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+
+
+def _silence_stdout() -> None:
+    """Stdout was closed by the reader: send what Python flushes at exit to /dev/null, quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

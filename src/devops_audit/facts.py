@@ -133,6 +133,7 @@ class Job:
     permissions: Any = None  # GitHub: "read-all" / mapping / None when unset
     triggers: list[str] = field(default_factory=list)  # trigger kinds this job runs on (subset of the pipeline's)
     reusable: str = ""  # a reusable workflow / template / extends it delegates to
+    runs_on: list[str] = field(default_factory=list)  # runner labels: GitHub `runs-on`, GitLab `tags`, Azure pool
 
 
 @dataclass

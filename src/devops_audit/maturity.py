@@ -17,7 +17,8 @@ __all__ = ["DomainLevel", "AreaLevel", "compute_levels", "is_satisfied"]
 
 
 def is_satisfied(verdict: Verdict) -> bool:
-    return verdict.status in ("pass", "not_applicable") or (verdict.status == "fail" and verdict.waiver is not None)
+    """Passed, not applicable, or accepted: a waived failure, or (for the gate only) a baselined finding."""
+    return verdict.status in ("pass", "not_applicable") or verdict.waiver is not None
 
 
 @dataclass

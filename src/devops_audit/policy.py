@@ -128,10 +128,11 @@ def load_policies(extra: list[str | Path] = (), *, validate_builtin: bool = Fals
     digest = hashlib.sha256()
     seen: dict[str, str] = {}
     builtin = builtin_policy_files()
-    for path in [*builtin, *policy_files(list(extra))]:
+    named = policy_files(list(extra))  # a built-in pack named here is loaded once, and validated
+    for path in [*builtin, *(p for p in named if p.resolve() not in {b.resolve() for b in builtin})]:
         text = path.read_text(encoding="utf-8")
         digest.update(text.encode())
-        document = _parse(path, text, validate=validate_builtin or path not in builtin)
+        document = _parse(path, text, validate=validate_builtin or path not in builtin or path in named)
         if "area" in document:
             area = _area(document)
             areas.setdefault(area.id, area)
@@ -144,24 +145,42 @@ def load_policies(extra: list[str | Path] = (), *, validate_builtin: bool = Fals
                 _compile(indicator)
             indicators.append(indicator)
     for indicator in indicators:
-        if indicator.area not in areas:
-            raise PolicyError(f"{indicator.source}:{indicator.line}: indicator {indicator.id} names unknown area {indicator.area!r}")
-        if indicator.domain not in areas[indicator.area].domains:
-            raise PolicyError(f"{indicator.source}:{indicator.line}: indicator {indicator.id} names unknown domain "
-                              f"{indicator.domain!r} of area {indicator.area}")
+        _check_references(indicator, areas)
     return PolicySet(areas, indicators, digest.hexdigest()[:16])
 
 
+def _check_references(indicator: Indicator, areas: dict[str, Area]) -> None:
+    """The area, domain, level and evidence namespaces an indicator names must exist."""
+    from devops_audit.collectors import COLLECTORS
+
+    where = f"{indicator.source}:{indicator.line}: indicator {indicator.id}"
+    area = areas.get(indicator.area)
+    if area is None:
+        raise PolicyError(f"{where} names unknown area {indicator.area!r} (valid: {', '.join(areas)})")
+    if indicator.domain not in area.domains:
+        raise PolicyError(f"{where} names unknown domain {indicator.domain!r} of area {indicator.area} "
+                          f"(valid: {', '.join(area.domains)})")
+    if indicator.level > area.max_level:
+        raise PolicyError(f"{where}: level {indicator.level} is above {area.id}'s top level {area.max_level}")
+    unknown = [n for n in indicator.required_namespaces if n not in COLLECTORS]
+    if unknown:
+        raise PolicyError(f"{where} names unknown evidence namespace {unknown[0]!r} (valid: {', '.join(COLLECTORS)})")
+
+
 def check_policy_files(paths: list[str]) -> list[str]:
-    """Validate policy files (schema and CEL); returns `file:line: problem` strings, empty when all good."""
+    """`policy check`: exactly the validation `scan --policy` runs (`load_policies` with the built-in packs),
+    file by file so one bad file does not hide the next, then all together; `file:line: problem` strings."""
     problems: list[str] = []
     for path in policy_files(paths):
         try:
-            document = _parse(path, path.read_text(encoding="utf-8"), validate=True)
-            for index, raw in enumerate(document.get("indicators") or []):
-                _compile(_indicator(raw, path, line_of(document["indicators"], index)))
+            load_policies([path])
         except PolicyError as exc:
-            problems.append(str(exc))
+            problems.extend(str(exc).splitlines())
+    if not problems:
+        try:
+            load_policies(paths)
+        except PolicyError as exc:
+            problems.extend(str(exc).splitlines())
     return problems
 
 

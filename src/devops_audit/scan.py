@@ -59,7 +59,8 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
     from devops_audit.collectors import CollectOptions, collect_all
     from devops_audit.collectors.testing.coverage_paths import command_line_evidence
     from devops_audit.engine import evaluate
-    from devops_audit.gate import decide
+    from devops_audit.gate import check_settings, decide
+    from devops_audit.locations import check_locations
     from devops_audit.maturity import compute_levels
     from devops_audit.workspace import MiB, Workspace
 
@@ -68,6 +69,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
     config = load_scan_config(workspace.root, options)
     policies = _policies(tuple(config.policies) + tuple(options.policy_paths))
     check_params(config, {i.id: i.params for i in policies.indicators})
+    check_settings(policies, config, options)
     workspace.max_file_bytes = int(config.max_file_mib * MiB)
     workspace.exclude = tuple(config.exclude)
     evidence_paths = {k: list(v) for k, v in config.evidence.items()}  # confined to the repository
@@ -87,6 +89,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
     )
     evidence = collect_all(workspace, collect_options)
     verdicts = evaluate(policies, evidence, config.params, set(config.disable))
+    check_locations(verdicts, workspace.root)
     extras = _accept(verdicts, config, options)
     targets = {**{a.id: a.default_target for a in policies.areas.values()}, **config.targets, **options.targets}
     areas = compute_levels(policies.areas, verdicts, targets)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
+
+from devops_audit.commands.options import add_scan_options, scan_options_from_args
 
 __all__ = ["HELP", "add_arguments", "run"]
 
@@ -18,8 +19,6 @@ HELP = "create a baseline of current violations (scan --baseline then gates only
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from devops_audit.commands.scan import add_scan_options
-
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = actions.add_parser("create", help="scan and write the baseline file", description=__doc__)
     create.add_argument("path", nargs="?", default=".", help="repository to scan")
@@ -29,17 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from devops_audit.baseline import build_baseline
-    from devops_audit.commands.scan import scan_options_from_args
+    from devops_audit.commands.output import write_output
     from devops_audit.scan import run_scan
 
     result = run_scan(args.path, scan_options_from_args(args))
     baseline = build_baseline(result.verdicts, result.generated_at)
     text = json.dumps(baseline, indent=2, ensure_ascii=False) + "\n"
-    if args.output == "-":
-        sys.stdout.write(text)
-    else:
-        out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
-        print(f"devops-audit: baseline of {len(baseline['entries'])} violation(s) written to {out}", file=sys.stderr)
+    write_output(args.output, text)
+    if args.output != "-":
+        print(f"devops-audit: baseline of {len(baseline['entries'])} non-passing finding(s) written to {args.output}",
+              file=sys.stderr)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from devops_audit.commands.options import comma_list, indicator_id
 from devops_audit.errors import UsageError
 
 __all__ = ["HELP", "add_arguments", "run"]
@@ -12,8 +13,9 @@ HELP = "print an indicator's documentation"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("id", help="indicator id, e.g. CD.TM.02")
-    parser.add_argument("--policy", action="append", default=[], metavar="PATH", help="extra policy file or folder")
+    parser.add_argument("id", type=indicator_id, help="indicator id, e.g. CD.TM.02 (case-insensitive)")
+    parser.add_argument("--policy", action="extend", type=comma_list(str), default=[], metavar="PATH[,...]",
+                        help="extra policy file or folder (repeatable)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,8 +23,8 @@ def run(args: argparse.Namespace) -> int:
     from devops_audit.policy import load_policies
 
     policies = load_policies(args.policy, compile_all=False)
-    indicator = policies.get(args.id.upper())
+    indicator = policies.get(args.id)
     if indicator is None:
-        raise UsageError(f"no indicator {args.id!r}; `devops-audit list` shows them all")
+        raise UsageError(f"no indicator {args.id!r} (valid: {', '.join(i.id for i in policies.indicators)})")
     print(indicator_markdown(indicator, policies.areas[indicator.area]))
     return 0

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from devops_audit.commands.scan import add_scan_options, scan_options_from_args
+from devops_audit.commands.options import add_scan_options, lower, positive_int, scan_options_from_args
 
 __all__ = ["HELP", "add_arguments", "run"]
 
@@ -27,9 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--org", metavar="github:NAME", help="every repository of a GitHub organisation or user")
     source.add_argument("--group", metavar="gitlab:NAME", help="every project of a GitLab group (and subgroups)")
     add_scan_options(scan)
-    scan.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N",
+    scan.add_argument("--jobs", "-j", type=positive_int, default=os.cpu_count() or 1, metavar="N",
                       help="repositories scanned at once (default: the number of CPUs)")
-    scan.add_argument("--executor", choices=("local", "ray"), default="local",
+    scan.add_argument("--executor", type=lower, choices=("local", "ray"), default="local",
                       help="local process pool, or Ray tasks (needs devops-audit[ray])")
     scan.add_argument("--ray-address", metavar="ADDRESS", help="Ray cluster to join (default: a local instance)")
     scan.add_argument("--full-clone", action="store_true", help="clone the whole history, not just the window")
@@ -40,14 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       "are unchanged")
     scan.add_argument("--resume", nargs="?", const="latest", metavar="RUN_ID",
                       help="continue an interrupted run (default: the newest unfinished one)")
-    scan.add_argument("--attempts", type=int, default=3, metavar="N", help="tries per repository (default 3)")
+    scan.add_argument("--attempts", type=positive_int, default=3, metavar="N", help="tries per repository (default 3)")
     scan.add_argument("--fail-on-gate", action="store_true", help="exit 1 when any repository's gate failed")
-    scan.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
+    scan.add_argument("--progress", type=lower, choices=("auto", "bar", "lines"), default="auto",
                       help="progress bar (default on a terminal) or one line per repository")
 
     report = sub.add_parser("report", help="write the fleet report from the results store")
     report.add_argument("--store", metavar="URL", help="results store (default: ./devops-audit-fleet.db)")
-    report.add_argument("--format", "-f", choices=("csv", "json", "html"), default="html")
+    report.add_argument("--format", "-f", type=lower, choices=("csv", "json", "html"), default="html")
     report.add_argument("--output", "-o", metavar="FILE", help="write here (default: standard output)")
     report.add_argument("--run", metavar="RUN_ID", help="report on this run (default: the newest finished run)")
 
@@ -74,8 +74,9 @@ def _scan(args: argparse.Namespace) -> int:
     from devops_audit.fleet.run import FleetOptions, run_fleet
     from devops_audit.fleet.sources import list_forge, read_repo_list
 
-    if args.jobs < 1 or args.attempts < 1:
-        raise UsageError("--jobs and --attempts must be at least 1")
+    if args.offline and not args.repos:
+        raise UsageError(f"{'--org' if args.org else '--group'} lists repositories through the forge API, which "
+                         "--offline forbids; list them in a file and pass --repos FILE")
     scan_options = scan_options_from_args(args)
     if args.repos:
         specs, source = read_repo_list(args.repos), f"repos:{args.repos}"
@@ -103,17 +104,20 @@ def _scan(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from devops_audit.commands.output import write_output
+    from devops_audit.errors import TargetError
     from devops_audit.fleet.report import build_report, render
-    from devops_audit.fleet.store import open_store
+    from devops_audit.fleet.store import DEFAULT_STORE, open_store
 
-    store = open_store(args.store)
+    location = args.store or DEFAULT_STORE
+    file = location.removeprefix("sqlite:///") if "://" not in location.removeprefix("sqlite:///") else None
+    if file is not None and not Path(file).expanduser().is_file():
+        raise TargetError(f"{location}: no results store there; `devops-audit fleet scan --store {location}` "
+                          "creates it")
+    store = open_store(location)
     try:
         text = render(build_report(store, args.run), args.format)
     finally:
         store.close()
-    if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    write_output(args.output, text)
     return 0

@@ -96,7 +96,7 @@ def read_repo_list(path: str | Path) -> list[RepoSpec]:
     try:
         lines = file.read_text(encoding="utf-8-sig").splitlines()
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read the repository list: {exc.strerror}") from None
+        raise TargetError(f"{path}: cannot read the repository list: {exc.strerror}") from None
     specs: dict[str, RepoSpec] = {}
     for line in lines:
         spec = parse_repo_line(line, file.parent)

@@ -8,8 +8,12 @@ lists no violations. Each finding has:
   files changing. Two violations with the same path and locator get an occurrence suffix (`#1`, `#2`).
 - a **display location**: a file that exists, because GitHub hides results without one. A violation keeps
   its own file and line; a repository-level verdict (no violation, or a violation on `.` or a missing file)
-  points at the indicator's `anchor` when that file exists, else the first pipeline file, else CODEOWNERS,
-  else the README, else `README.md` (line 1).
+  points at line 1 of the most relevant existing file (`relevant_files`): the indicator's `anchor`, then per
+  evidence namespace it reads (`ci`: the main pipeline, the one whose jobs build or test on pushes and pull
+  requests; `codeowners`/`protection`: CODEOWNERS; `security`: SECURITY.md; `history`, `coverage`, `tests`:
+  the README; `repo`, `files`: none), then the
+  README, the main pipeline, CODEOWNERS; `README.md` as a last resort. `Finding.repository_level` says
+  the location is such a stand-in, and the reporters say so.
 - its **waiver** (from `waivers.apply_waivers`) and whether the **baseline** already knew it
   (`baseline.apply_baseline`), both read from `result.extras`.
 """
@@ -23,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from devops_audit.engine import Verdict, Violation
+from devops_audit.locations import is_repository_file
 
 __all__ = [
     "Finding",
@@ -31,6 +36,7 @@ __all__ = [
     "fingerprint",
     "is_baselined",
     "keyed_violations",
+    "relevant_files",
     "waiver_of",
 ]
 
@@ -46,6 +52,7 @@ class Finding:
     locator: str
     message: str
     fingerprint: str
+    repository_level: bool = False  # `path` stands in for the repository as a whole
 
     @property
     def indicator_id(self) -> str:
@@ -83,10 +90,12 @@ def findings(result: Any, statuses: Iterable[str] = ("fail",)) -> list[Finding]:
         for violation, fp in keyed_violations(verdict):
             if violation is None:
                 path, line = display_location(result, verdict)
-                out.append(Finding(verdict, None, path, line, "", verdict.message, fp))
+                out.append(Finding(verdict, None, path, line, "", verdict.message, fp,
+                                   not any(loc.path == path for loc in verdict.locations)))
             else:
                 path, line = _violation_location(result, verdict, violation)
-                out.append(Finding(verdict, violation, path, line, violation.locator, violation.message, fp))
+                out.append(Finding(verdict, violation, path, line, violation.locator, violation.message, fp,
+                                   path != violation.path))
     return out
 
 
@@ -122,13 +131,41 @@ def _violation_location(result: Any, verdict: Verdict, violation: Violation) -> 
     return display_location(result, verdict)
 
 
+# evidence namespace -> which file stands for it (a key of `_CANDIDATES`)
+_NAMESPACE_FILE = {"ci": "main pipeline", "codeowners": "CODEOWNERS", "protection": "CODEOWNERS",
+                   "security": "SECURITY.md"}
+_TAIL = ("README", "main pipeline", "CODEOWNERS")
+_GENERIC = ("repo", "files")  # the repository itself: no file stands for them
+
+
+def relevant_files(indicator: Any) -> list[str]:
+    """The order in which a repository-level result looks for an existing file (names, for the docs too)."""
+    chain = [f"`{indicator.anchor}`"] if indicator.anchor else []
+    for name in [*(_NAMESPACE_FILE.get(n, "README") for n in indicator.required_namespaces if n not in _GENERIC),
+                 *_TAIL]:
+        if name not in chain:
+            chain.append(name)
+    return chain
+
+
 def _fallback(result: Any, verdict: Verdict) -> str:
-    candidates = [verdict.indicator.anchor, _fact(result, "ci", "anchor"), _fact(result, "codeowners", "path"),
-                  _fact(result, "files", "readme")]
-    for candidate in candidates:
+    for name in relevant_files(verdict.indicator):
+        candidate = name.strip("`") if name.startswith("`") else _CANDIDATES[name](result)
         if isinstance(candidate, str) and _is_file(result, candidate):
             return candidate
     return _LAST_RESORT
+
+
+def _security_policy(result: Any) -> str | None:
+    return next((p for p in ("SECURITY.md", ".github/SECURITY.md", "docs/SECURITY.md") if _is_file(result, p)), None)
+
+
+_CANDIDATES = {
+    "main pipeline": lambda result: _fact(result, "ci", "anchor"),  # see collectors.ci.pipelines
+    "CODEOWNERS": lambda result: _fact(result, "codeowners", "path"),
+    "SECURITY.md": _security_policy,
+    "README": lambda result: _fact(result, "files", "readme"),
+}
 
 
 def _fact(result: Any, namespace: str, key: str) -> Any:
@@ -140,7 +177,4 @@ def _fact(result: Any, namespace: str, key: str) -> Any:
 
 def _is_file(result: Any, path: str | None) -> bool:
     """A repository-relative path naming a regular file inside the target (never through a symlink)."""
-    if not path or path in (".", "./") or path.startswith(("/", "../")) or "/../" in path:
-        return False
-    candidate = Path(result.target) / path
-    return candidate.is_file() and not candidate.is_symlink()
+    return bool(path) and is_repository_file(Path(result.target), path)

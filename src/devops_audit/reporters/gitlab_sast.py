@@ -6,6 +6,8 @@
   `name` (indicator title), `description` (what is wrong, then how to fix), `severity`
   (Info/Low/Medium/High/Critical), `identifiers` (`devops_audit_indicator` = the indicator id, plus the
   finding's fingerprint so GitLab tracks it across pipelines), `location {file, start_line, end_line}`;
+- only security indicators (area SR) are vulnerabilities: process indicators go to the Code Quality
+  report only;
 - waived findings are left out: GitLab decides dismissals in its own UI.
 """
 
@@ -16,6 +18,7 @@ import uuid
 from typing import Any
 
 from devops_audit.reporters.fingerprints import findings, waiver_of
+from devops_audit.reporters.sarif import SECURITY_AREAS
 
 __all__ = ["SCHEMA_VERSION", "SEVERITY", "render"]
 
@@ -34,9 +37,9 @@ def render(result: Any, options: Any) -> str:
     when = _timestamp(result.generated_at)
     vulnerabilities = []
     for finding in findings(result):
-        if waiver_of(result, finding):
-            continue
         indicator = finding.verdict.indicator
+        if indicator.area not in SECURITY_AREAS or waiver_of(result, finding):
+            continue
         vulnerabilities.append({
             "id": str(uuid.uuid5(_NAMESPACE, finding.fingerprint)),
             "name": indicator.title,

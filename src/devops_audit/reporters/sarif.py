@@ -2,8 +2,13 @@
 
 - One rule per indicator, with the policy's text: `shortDescription` (title), `fullDescription`
   (description, <= 1024 chars), `help.text`/`help.markdown` (the generated indicator page),
-  `defaultConfiguration.level` and `properties.security-severity` from the severity (critical 9.5,
-  high 8.0, medium 5.5, low 3.0, info 0.5), `properties.tags` = area, domain, `level-N`, severity.
+  `defaultConfiguration.level` from the severity, `properties.tags` = area, domain, `level-N`, severity.
+  Only security indicators (area SR) carry `properties.security-severity` (critical 9.5, high 8.0,
+  medium 5.5, low 3.0, info 0.5) and the `security` tag, so process rules ("integrate daily") never rank
+  among code-scanning security alerts.
+- A repository-level result (no file of its own) is shown on the most relevant existing file
+  (`fingerprints.relevant_files`) and says so: its message ends "(Repository-level result, shown on
+  FILE.)" and `properties.repositoryLevel` is true.
 - One result per violation of a failing indicator (one per indicator when it lists none), located on a
   file that exists (see `reporters.fingerprints`), with `partialFingerprints["devopsAudit/v1"]` from the
   structural key. Waived findings carry `suppressions[{kind: external, justification}]`; findings already
@@ -24,15 +29,17 @@ from devops_audit.reporters.fingerprints import (
     display_location,
     findings,
     is_baselined,
+    relevant_files,
     waiver_of,
 )
 
-__all__ = ["FINGERPRINT_KEY", "LEVELS", "SECURITY_SEVERITY", "location_table", "render", "to_sarif"]
+__all__ = ["FINGERPRINT_KEY", "LEVELS", "SECURITY_AREAS", "SECURITY_SEVERITY", "location_table", "render", "to_sarif"]
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "devopsAudit/v1"
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.5"}
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+SECURITY_AREAS = ("SR",)  # areas whose indicators are security findings (SARIF security-severity, GitLab SAST)
 _MAX_DESCRIPTION = 1024
 
 
@@ -93,13 +100,17 @@ def _rule(indicator: Any, area: Any) -> dict[str, Any]:
         "help": {"text": _plain(indicator), "markdown": markdown},
         "helpUri": f"{DOCS_URL}#{anchor(indicator)}",
         "defaultConfiguration": {"level": LEVELS[indicator.severity]},
-        "properties": {
-            "tags": [indicator.area, f"{indicator.area}.{indicator.domain}", f"level-{indicator.level}",
-                     indicator.severity, "devops-maturity"],
-            "security-severity": SECURITY_SEVERITY[indicator.severity],
-            "precision": "high",
-        },
+        "properties": _rule_properties(indicator),
     }
+
+
+def _rule_properties(indicator: Any) -> dict[str, Any]:
+    tags = [indicator.area, f"{indicator.area}.{indicator.domain}", f"level-{indicator.level}", indicator.severity,
+            "devops-maturity"]
+    if indicator.area not in SECURITY_AREAS:
+        return {"tags": tags, "precision": "high"}
+    return {"tags": [*tags, "security"], "security-severity": SECURITY_SEVERITY[indicator.severity],
+            "precision": "high"}
 
 
 def _result(result: Any, finding: Finding, index: dict[str, int]) -> dict[str, Any]:
@@ -115,6 +126,8 @@ def _result(result: Any, finding: Finding, index: dict[str, int]) -> dict[str, A
     }
     if finding.locator:
         item["locations"][0]["logicalLocations"] = [{"fullyQualifiedName": finding.locator, "kind": "element"}]
+    if finding.repository_level:
+        item["properties"] = {"repositoryLevel": True}
     waiver = waiver_of(result, finding)
     if waiver:
         item["suppressions"] = [{"kind": "external", "status": "accepted", "justification": _justification(waiver)}]
@@ -147,8 +160,12 @@ def _message(finding: Finding) -> str:
     """First sentence = the alert title: "<title>: <what is wrong>." then the indicator's verdict."""
     indicator = finding.verdict.indicator
     if finding.violation is None:
-        return _sentence(f"{indicator.title}: {finding.message}")
-    return _sentence(f"{indicator.title}: {finding.message.rstrip('.')}") + f" {finding.verdict.message}"
+        text = _sentence(f"{indicator.title}: {finding.message}")
+    else:
+        text = _sentence(f"{indicator.title}: {finding.message.rstrip('.')}") + f" {finding.verdict.message}"
+    if finding.repository_level:
+        text = _sentence(text) + f" (Repository-level result, shown on {finding.path}.)"
+    return text
 
 
 def _justification(waiver: dict[str, Any]) -> str:
@@ -177,8 +194,7 @@ def _pascal(slug: str) -> str:
 
 def location_table(indicators: list[Any]) -> str:
     """The Markdown table of docs/integrations.md: where each indicator's repository-level result points."""
-    rows = ["| Indicator | Title | Repository-level results point at |", "|---|---|---|"]
+    rows = ["| Indicator | Title | Repository-level results point at (the first that exists) |", "|---|---|---|"]
     for indicator in indicators:
-        first = f"`{indicator.anchor}` if it exists, else " if indicator.anchor else ""
-        rows.append(f"| {indicator.id} | {indicator.title} | {first}the first pipeline file → CODEOWNERS → README |")
+        rows.append(f"| {indicator.id} | {indicator.title} | {' → '.join(relevant_files(indicator))} |")
     return "\n".join(rows) + "\n"

@@ -85,8 +85,9 @@ def render(result: Any, options: Any) -> str:
                            f"(owner {waiver.get('owner')}): it no longer applies", "yellow"))
     baseline = result.extras.get("baseline")
     if baseline:
-        console.print(f"Baseline {baseline.get('file')}: {len(baseline.get('new', []))} new violation(s), "
-                      f"{baseline.get('unchanged', 0)} unchanged, {len(baseline.get('fixed', []))} fixed")
+        console.print(f"Baseline {baseline.get('file')}: {len(baseline.get('new', []))} new finding(s), "
+                      f"{baseline.get('unchanged', 0)} unchanged (the gate judges them as met), "
+                      f"{len(baseline.get('fixed', []))} fixed")
     counts = result.counts()
     console.print(" · ".join(f"{counts[s]} {s}" for s in ("pass", "fail", "unknown", "error", "not_applicable"))
                   + (f" · {counts['waived']} waived" if counts["waived"] else ""))

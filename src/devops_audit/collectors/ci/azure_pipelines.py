@@ -473,6 +473,7 @@ def _job(ctx: _Context, item: _Item, name: str, stage: _Stage, defaults: _Defaul
         job.environment = str((environment.get("name") if isinstance(environment, dict) else environment) or "")
     job_defaults = _Defaults.of(raw, defaults)
     job.image = _images(ctx, item, job_defaults.container) or job_defaults.vm_image
+    job.runs_on = [job_defaults.vm_image] if job_defaults.vm_image else []
     kinds: set[str] = set()
     tools: set[str] = set()
     for steps, locator, condition in _step_lists(raw, job.locator):

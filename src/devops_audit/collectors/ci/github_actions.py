@@ -108,6 +108,7 @@ def _job(workspace: Workspace, pipeline: Pipeline, job_id: str, body: dict[str, 
         continue_on_error=body.get("continue-on-error") is True,
         condition=str(body.get("if") or ""),
         permissions=_plain(body.get("permissions")),
+        runs_on=_runner_labels(body.get("runs-on")),
     )
     environment = body.get("environment")
     if isinstance(environment, dict):
@@ -269,6 +270,13 @@ def parse_uses(uses: str, location: Location, locator: str, type_: str) -> Exter
         pinned_by = "branch"
     return ExternalRef(type_, uses, name, version, pinned_by, pinned_by == "sha", owner in _FIRST_PARTY,
                        False, location, locator)
+
+
+def _runner_labels(value: Any) -> list[str]:
+    """`runs-on: ubuntu-24.04`, `[self-hosted, linux]` or `{group: ..., labels: [...]}` -> the labels."""
+    if isinstance(value, dict):
+        return [*strings(value.get("group")), *strings(value.get("labels"))]
+    return strings(value)
 
 
 def parse_image(image: str, location: Location, locator: str) -> ExternalRef:

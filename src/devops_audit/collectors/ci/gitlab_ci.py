@@ -423,7 +423,8 @@ class _JobBuilder:
                   stage=str(body.get("stage") or "test"),
                   needs=_needs(body.get("needs")),
                   timeout_minutes=parse_duration(body.get("timeout")),
-                  reusable=", ".join(_strings(self.raw.get("extends"))))
+                  reusable=", ".join(_strings(self.raw.get("extends"))),
+                  runs_on=_strings(body.get("tags")))
         job.environment = _environment(body.get("environment"))
         self._when(job)
         kinds: set[str] = set()

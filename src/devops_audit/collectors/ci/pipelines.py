@@ -104,10 +104,22 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
         for ref in pipeline.pop("refs"):
             refs.append({**ref, **context})
     return {
-        "anchor": data[0]["path"] if data else ".",  # where a pipeline-wide verdict points
+        "anchor": _main_pipeline(data, jobs),  # where a pipeline-wide verdict points
         "systems": sorted({p["system"] for p in data}),
         "pipelines": data,
         "jobs": jobs,
         "steps": steps,
         "refs": refs,
     }
+
+
+def _main_pipeline(pipelines: list[dict[str, Any]], jobs: list[dict[str, Any]]) -> str:
+    """The pipeline with the most jobs that build or test on pushes or pull requests (ties: the first one),
+    so a pipeline-wide verdict points at the project's CI, not at a housekeeping workflow; "." without any."""
+    if not pipelines:
+        return "."
+    score = {p["path"]: 0 for p in pipelines}
+    for job in jobs:
+        if {"build", "test"} & set(job["kinds"]) and {"push", "pull_request"} & set(job["triggers"]):
+            score[job["pipeline"]] += 1
+    return max(score, key=lambda path: score[path])

@@ -77,7 +77,7 @@ class HistoryFacts:
     default_branch: str | None
     ref: str
     branch_source: str  # origin/HEAD | convention | HEAD
-    anchor: str  # last_activity | now
+    window_anchor: str  # last_activity | now: what the window counts back from (`anchor` names files elsewhere)
     now: str
     window_days: int
     window_start: str
@@ -349,7 +349,7 @@ def _history(repo: Any, refs: list[_Ref], branch: _Branch, options: Any) -> Hist
     shallow = _shallow_commits(repo)
     graph = _graph(repo, branch.ref, start - BRANCH_SLACK_DAYS * DAY)
     facts = HistoryFacts(
-        default_branch=branch.name, ref=branch.ref, branch_source=branch.source, anchor=anchor, now=_iso(now),
+        default_branch=branch.name, ref=branch.ref, branch_source=branch.source, window_anchor=anchor, now=_iso(now),
         window_days=window_days, window_start=_iso(start), window_end=_iso(end),
         idle_days=round(max(0.0, now - tip) / DAY, 2), shallow=shallow is not None, history_complete=True,
     )
