@@ -135,7 +135,7 @@ def _violation_location(result: Any, verdict: Verdict, violation: Violation) -> 
 _NAMESPACE_FILE = {"ci": "main pipeline", "codeowners": "CODEOWNERS", "protection": "CODEOWNERS",
                    "security": "SECURITY.md"}
 _TAIL = ("README", "main pipeline", "CODEOWNERS")
-_GENERIC = ("repo", "files")  # the repository itself: no file stands for them
+_GENERIC = ("repo", "files", "project")  # the repository itself: no file stands for them
 
 
 def relevant_files(indicator: Any) -> list[str]:
