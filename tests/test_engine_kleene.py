@@ -86,7 +86,7 @@ EXPECTED = {  # the indicator's verdict for every combination of the two parts' 
 
 @pytest.mark.parametrize(("jobs", "rules"), sorted(EXPECTED))
 def test_a_definite_violation_decides_even_when_the_other_part_lacks_evidence(tmp_path, jobs, rules):
-    policy_set = policies(tmp_path, indicator("ZZ.AA.01", 4, TWO_PARTS))
+    policy_set = policies(tmp_path, indicator("ZZ.AA.01", 3, TWO_PARTS))
     raw = PROTECTION[rules]
     evidence = {"ci": ci(JOBS[jobs]),
                 "protection": protection([], complete=False) if raw == "incomplete" else protection(raw)}
