@@ -84,6 +84,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
         settings={**config.collectors, **options.settings},
     )
     evidence = collect_all(workspace, collect_options)
+    workspace.close()
     verdicts = evaluate(policies, evidence, config.params, set(config.disable))
     extras = _accept(verdicts, config, options)
     targets = {**{a.id: a.default_target for a in policies.areas.values()}, **config.targets, **options.targets}
