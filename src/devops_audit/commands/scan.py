@@ -33,6 +33,9 @@ def add_scan_options(parser: argparse.ArgumentParser) -> None:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=".", help="repository to scan")
     add_scan_options(parser)
+    parser.add_argument("--config-ref", metavar="REF",
+                        help="read .devops-audit.yml (and its policies) from this git ref, e.g. the pull request's "
+                             "base branch, and report when the working tree's config differs")
     parser.add_argument("--format", "-f", dest="formats", action="append", default=[], metavar="FMT[=FILE]",
                         help="output format, repeatable: terminal, json, sarif, junit, gitlab-codequality, "
                              "gitlab-sast, markdown (default: terminal)")
@@ -62,6 +65,7 @@ def scan_options_from_args(args: argparse.Namespace):  # -> ScanOptions
 
     return ScanOptions(
         config_path=args.config,
+        config_ref=getattr(args, "config_ref", None),
         targets=parse_targets(args.targets) if args.targets else {},
         policy_paths=list(args.policy),
         evidence=parse_evidence(args.evidence),
