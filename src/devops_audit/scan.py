@@ -74,6 +74,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
 
     options = options or ScanOptions()
     workspace = Workspace(target)  # raises TargetError first: a missing target beats a bad config
+    workspace.listed  # noqa: B018 - a broken git checkout is exit 3 before anything runs
     config = load_scan_config(workspace.root, options, workspace)
     policies = _policies(tuple(config.policies) + tuple(options.policy_paths))
     check_params(config, {i.id: i.params for i in policies.indicators})

@@ -136,14 +136,15 @@ class Workspace:
 
     # -- the file list -------------------------------------------------------------------------
     @cached_property
+    def listed(self) -> list[str]:
+        """Every file of the repository before `exclude`; raises TargetError for a broken git checkout."""
+        listed = self._git_files() if self.is_git else None
+        return listed if listed is not None else list(self._walk())
+
+    @cached_property
     def files(self) -> list[str]:
         """Tracked files of a git repository, else every file outside skipped folders; sorted."""
-        listed = self._git_files() if self.is_git else None
-        if listed is None:
-            listed = list(self._walk())
-        if self.exclude:
-            listed = [p for p in listed if not self.is_excluded(p)]
-        return sorted(listed)
+        return sorted(p for p in self.listed if not (self.exclude and self.is_excluded(p)))
 
     @cached_property
     def file_set(self) -> frozenset[str]:
@@ -256,11 +257,13 @@ class Workspace:
         return [p for p in self.files if any(fnmatch.fnmatch(p, pat) for pat in patterns)]
 
     def on_disk(self, *patterns: str) -> list[str]:
-        """Files on disk (tracked or not, e.g. reports a CI step just wrote) matching repo-relative globs."""
+        """Files on disk (tracked or not, e.g. reports a CI step just wrote) matching repo-relative globs; in a
+        checkout read from git objects, the committed files matching them too."""
         found: set[str] = set()
         for pattern in patterns:
             if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
                 continue
+            found.update(p for p in self._blobs if fnmatch.fnmatch(p, pattern))
             for hit in self.root.glob(pattern):
                 rel = hit.relative_to(self.root).as_posix()
                 if hit.is_file() and not any(part in SKIPPED_DIRS for part in Path(rel).parts[:-1]):
@@ -290,11 +293,15 @@ class Workspace:
             raise EvidenceError(path, "file not found") from None
         except OSError as exc:
             raise EvidenceError(path, f"cannot read: {exc.strerror or exc}") from None
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
+        try:
+            info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise EvidenceError(path, f"not a regular file ({_kind_of(info.st_mode)}); not read")
             _check_size(path, info.st_size, limit)
+        except EvidenceError:
+            os.close(fd)
+            raise
+        with os.fdopen(fd, "rb") as handle:
             try:
                 return handle.read(limit + 1)
             except OSError as exc:
