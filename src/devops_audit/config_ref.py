@@ -140,7 +140,7 @@ def describe_changes(base: Config, head: Config) -> list[str]:
             verb = "lowered" if before is not None and after is not None and after < before else "changed"
             changes.append(f"target {area} {verb} from {before if before is not None else 'default'} to "
                            f"{after if after is not None else 'default'}")
-    if _policy_names(base) != _policy_names(head):
+    if _policy_contents(base) != _policy_contents(head):
         changes.append("policy files changed")
     others = [f.name for f in fields(Config) if f.name not in (*_IGNORED_FIELDS, "waivers", "disable", "targets")
               and getattr(base, f.name) != getattr(head, f.name)]
@@ -153,5 +153,11 @@ def _ids(values: Any) -> str:
     return ", ".join(sorted({str(v) for v in values if v})) or "?"
 
 
-def _policy_names(config: Config) -> list[str]:
-    return sorted(Path(p).name for p in config.policies)
+def _policy_contents(config: Config) -> list[tuple[str, bytes]] | None:
+    """(file name, content) of every policy file the config names; None when one cannot be read."""
+    from devops_audit.policy import policy_files
+
+    try:
+        return sorted((path.name, path.read_bytes()[:MAX_CONFIG_BYTES]) for path in policy_files(config.policies))
+    except (AuditError, OSError):
+        return None
