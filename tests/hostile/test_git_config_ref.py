@@ -7,9 +7,18 @@ says what the change does to the gate's own configuration.
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from conftest import git
 from hostile_repos import commit, example_repo, inventory, scan_cli, statuses
+
+ROOT = Path(__file__).resolve().parents[2]
 
 POLICY = """\
 indicators:
@@ -114,3 +123,23 @@ def test_the_refs_config_is_confined_like_a_working_tree_config(tmp_path, files,
     code, _, err, _ = scan_cli(repo, "--config-ref", "HEAD")
 
     assert code == 3 and words in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not shutil.which("devops-audit"), reason="devops-audit is not installed in this environment")
+def test_the_action_fetches_the_base_branch_and_gates_on_its_config(pull_request, tmp_path):
+    checkout = tmp_path / "checkout"  # what actions/checkout leaves: the PR branch, no base branch ref
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "pr", f"file://{pull_request}", str(checkout))
+    git(checkout, "update-ref", "-d", "refs/remotes/origin/main")
+    output = tmp_path / "github_output"
+    env = {**os.environ, "GITHUB_OUTPUT": str(output), "PYTHON": sys.executable, "INPUT_PATH": str(checkout),
+           "INPUT_OUTPUT_DIR": str(tmp_path / "reports"), "INPUT_CONFIG_REF": "main",
+           "DEVOPS_AUDIT": shutil.which("devops-audit"), "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = subprocess.run(["bash", str(ROOT / "scripts" / "action-run.sh")], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=300)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert outputs["passed"] == "false" and outputs["exit-code"] == "1"  # the base's gate, not the PR's
+    report = json.loads((tmp_path / "reports" / "devops-audit.json").read_text())
+    assert statuses(report)["CD.VC.91"] == "fail"
+    assert "this change modifies the gate's own configuration" in inventory(report, ".devops-audit.yml")[0]["reason"]
