@@ -28,7 +28,6 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -82,6 +81,8 @@ def scrub(text: str) -> str:
 
 @cache
 def _empty_home() -> str:
+    import tempfile  # only when git runs
+
     home = tempfile.mkdtemp(prefix="devops-audit-git-home-")
     atexit.register(shutil.rmtree, home, True)
     return home
