@@ -89,6 +89,10 @@ class Workspace:
             self._problem(".git", "error", "`.git` is a symlink leading outside the repository; refused, "
                           "its history is not read")
             return None
+        elif (real / "commondir").is_file() and not self._inside(_common_dir(real)):
+            self._problem(".git", "error", "`.git/commondir` names a git directory outside the repository; "
+                          "refused, its history is not read")
+            return None
         return real if real.is_dir() else None
 
     @property
@@ -98,13 +102,7 @@ class Workspace:
     @cached_property
     def common_dir(self) -> Path | None:
         """Where a linked worktree's shared metadata (objects, refs, `shallow`) lives."""
-        if self.git_dir is None:
-            return None
-        try:
-            pointer = (self.git_dir / "commondir").read_text(encoding="utf-8", errors="replace").strip()
-        except OSError:
-            return self.git_dir
-        return (self.git_dir / pointer).resolve()
+        return None if self.git_dir is None else _common_dir(self.git_dir)
 
     def git_run(self, *args: str, ok_codes: tuple[int, ...] = (0,), timeout: float = 120.0) -> bytes:
         """One hardened git command on this repository; raises GitError (or TargetError when not git)."""
@@ -380,6 +378,14 @@ def _kind_of(mode: int) -> str:
 def _is_bare(path: Path) -> bool:
     """A bare repository: HEAD, objects/ and refs/ at the top, no working folder."""
     return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+
+
+def _common_dir(git_dir: Path) -> Path:
+    try:
+        pointer = (git_dir / "commondir").read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return git_dir
+    return Path(os.path.realpath(git_dir / pointer)) if pointer else git_dir
 
 
 def _gitfile_target(dot_git: Path) -> Path | None:

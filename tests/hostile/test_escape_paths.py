@@ -129,3 +129,17 @@ def test_symlinked_workflows_folder_is_named_not_followed(tmp_path):
     assert code in (0, 1) and SECRET not in out + err + (repo.parent / "repo-report.json").read_text()
     blind = [v for v in report["indicators"] if ".github/workflows" in v["message"]]
     assert blind and all(v["status"] in ("error", "unknown", "fail") for v in blind)
+
+
+def test_commondir_naming_another_repository_is_refused(tmp_path):
+    other = example_repo(tmp_path / "other")
+    commit(other, {"NOTES.md": "private\n"}, f"Private work {SECRET}")
+    repo = example_repo(tmp_path / "repo")
+    (repo / ".git" / "commondir").write_text(f"{other / '.git'}\n")
+    assert SECRET in git(repo, "log", "-1")  # control: git now reads the other repository's history
+
+    code, out, err, report = scan_cli(repo)
+
+    [entry] = [e for e in inventory(report, ".git") if e["status"] == "error"]
+    assert "outside the repository" in entry["reason"] and code in (0, 1)
+    assert SECRET not in out + err + (repo.parent / "repo-report.json").read_text()
