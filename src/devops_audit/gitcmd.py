@@ -139,16 +139,51 @@ def run_git(args: Sequence[str], *, cwd: str | os.PathLike[str], git_dir: str | 
                                    start_new_session=True)
     except OSError as exc:
         raise GitError(name, f"cannot start git: {exc.strerror or exc}") from None
+    out, err = _bounded_output(process, name, input_bytes, timeout, max_output)
+    if process.returncode not in ok_codes:
+        raise GitError(name, _reason(err, process.returncode))
+    return out
+
+
+def _bounded_output(process: subprocess.Popen[bytes], name: str, input_bytes: bytes | None, timeout: float,
+                    max_output: int) -> tuple[bytes, bytes]:
+    """Standard output and error of a finished process, read as they come: killed past `timeout` seconds or
+    `max_output` bytes of output, so a hostile repository cannot make git fill memory or run forever."""
+    import selectors
+    import time
+
+    if process.stdin is not None:
+        with process.stdin:
+            process.stdin.write(input_bytes or b"")
+    deadline = time.monotonic() + timeout
+    chunks: dict[str, list[bytes]] = {"out": [], "err": []}
+    size = 0
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ, "out")  # type: ignore[arg-type]
+        selector.register(process.stderr, selectors.EVENT_READ, "err")  # type: ignore[arg-type]
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                _kill(process)
+                raise GitError(name, f"timed out after {timeout:g} s")
+            for ready, _ in selector.select(remaining):
+                chunk = os.read(ready.fd, 1 << 16)
+                if not chunk:
+                    selector.unregister(ready.fileobj)
+                elif ready.data == "err":
+                    chunks["err"] = chunks["err"][-16:] + [chunk]  # the end of the message is enough
+                else:
+                    size += len(chunk)
+                    if size > max_output:
+                        _kill(process)
+                        raise GitError(name, f"output over {max_output:,} bytes; refused")
+                    chunks["out"].append(chunk)
     try:
-        out, err = process.communicate(input_bytes, timeout=timeout)
+        process.wait(max(0.1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         _kill(process)
         raise GitError(name, f"timed out after {timeout:g} s") from None
-    if process.returncode not in ok_codes:
-        raise GitError(name, _reason(err, process.returncode))
-    if len(out) > max_output:
-        raise GitError(name, f"output over {max_output // (1024 * 1024)} MiB; refused")
-    return out
+    return b"".join(chunks["out"]), b"".join(chunks["err"])
 
 
 def driver_overrides(cwd: str | os.PathLike[str], git_dir: str | os.PathLike[str] | None) -> tuple[str, ...]:

@@ -196,3 +196,16 @@ def test_plain_scan_never_imports_gitpython(tmp_path):
             "print('git' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code, str(repo)], capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_git_output_and_time_are_bounded(tmp_path):
+    repo = example_repo(tmp_path / "repo")
+    message = tmp_path / "message.txt"
+    message.write_text("A long message\n\n" + "lorem ipsum " * 50_000)
+    git(repo, "commit", "-q", "--allow-empty", "-F", str(message))
+
+    with pytest.raises(GitError, match="output over 100,000 bytes; refused"):
+        run_git(["log", "--pretty=raw"], cwd=repo, max_output=100_000)
+    with pytest.raises(GitError, match="timed out after"):
+        run_git(["log", "--pretty=raw"], cwd=repo, timeout=0.000_001)
+    assert len(run_git(["log", "--pretty=raw"], cwd=repo)) > 600_000  # the same command within its bounds
