@@ -125,6 +125,7 @@ class _Commit:
     commit_offset: int
     signed: bool
     message: str
+    author_offset: int = 0
 
     @property
     def subject(self) -> str:
@@ -268,21 +269,24 @@ def _tip_time(workspace: Workspace, branch: _Branch, refs: list[_Ref]) -> float:
     return listed if listed is not None else float(_log_text(workspace, "-1", "--format=%ct", branch.ref, "--").strip())
 
 
-def _mainline(workspace: Workspace, ref: str, since: float) -> list[_Commit]:
-    """First-parent commits of `ref` committed since `since`, newest first, from their raw objects."""
-    text = _log_text(workspace, "--first-parent", "--pretty=raw", "--no-show-signature", "--no-decorate", "--no-color", f"--since=@{int(since)}", ref, "--")
-    commits = []
-    for record in text.split("\ncommit "):
-        record = record.removeprefix("commit ")
-        if record.strip():
-            commits.append(_parse_raw(record))
-    return commits
+def _walk(workspace: Workspace, ref: str, since: float) -> tuple[list[_Commit], list[_Commit]]:
+    """One `git log --pretty=raw` of every commit reachable from `ref` committed since `since` (newest first),
+    and its first-parent chain from the tip."""
+    text = _log_text(workspace, "--pretty=raw", "--no-decorate", f"--since=@{int(since)}", ref, "--")
+    reachable = [_parse_raw(record.removeprefix("commit ")) for record in text.split("\ncommit ") if record.strip()]
+    by_sha = {c.sha: c for c in reachable}
+    mainline: list[_Commit] = []
+    sha = reachable[0].sha if reachable else None
+    while sha in by_sha and len(mainline) < len(by_sha):
+        mainline.append(by_sha[sha])
+        sha = next(iter(by_sha[sha].parents), None)
+    return mainline, reachable
 
 
 def _parse_raw(record: str) -> _Commit:
     head, _, body = record.partition("\n\n")
     lines = head.split("\n")
-    commit = _Commit(lines[0].strip(), [], "", 0.0, 0.0, 0, False, "")
+    commit = _Commit(lines[0].strip(), [], "", 0.0, 0.0, 0, False, "", 0)
     for line in lines[1:]:
         key, _, value = line.partition(" ")
         if key == "parent":
@@ -293,6 +297,7 @@ def _parse_raw(record: str) -> _Commit:
             if key == "author":
                 commit.author_email = ident.rpartition("<")[2].lower()
                 commit.author_time = _seconds(seconds)
+                commit.author_offset = _offset_minutes(offset.strip())
             else:
                 commit.commit_time = _seconds(seconds)
                 commit.commit_offset = _offset_minutes(offset.strip())
@@ -307,16 +312,10 @@ def _seconds(text: str) -> float:
     return float(text) if text.isdigit() else 0.0
 
 
-def _graph(workspace: Workspace, ref: str, since: float) -> dict[str, _Node]:
-    """Every commit reachable from `ref` committed since `since`: parents, author time and author-local day."""
-    text = _log_text(workspace, "--format=%H%x1f%at%x1f%ai%x1f%P", f"--since=@{int(since)}", ref, "--")
-    graph = {}
-    for line in text.splitlines():
-        parts = line.split("\x1f")
-        if len(parts) == 4:
-            sha, author_time, author_iso, parents = parts
-            graph[sha] = _Node(parents.split(), float(author_time), author_iso[:10])
-    return graph
+def _graph(reachable: list[_Commit], since: float) -> dict[str, _Node]:
+    """Commits committed since `since`: parents, author time and author-local day."""
+    return {c.sha: _Node(c.parents, c.author_time, _local_day(c.author_time, c.author_offset))
+            for c in reachable if c.commit_time >= since}
 
 
 def _shallow_commits(workspace: Workspace) -> set[str] | None:
@@ -343,13 +342,13 @@ def _history(workspace: Workspace, refs: list[_Ref], branch: _Branch, options: A
     newest_tag = max((t for r in tag_refs if (t := r.tag_time or r.commit_time) is not None and t <= latest),
                      default=tip)
     end = now if anchor == "now" else max(tip, newest_tag)
-    commits = _mainline(workspace, branch.ref, end - window_days * DAY)
+    commits, reachable = _walk(workspace, branch.ref, end - (window_days + BRANCH_SLACK_DAYS) * DAY)
     if anchor != "now":  # the tip is not always the newest commit (clock skew)
         end = max([end, *(c.commit_time for c in commits if c.commit_time <= latest)])
     start = end - window_days * DAY
     commits = [c for c in commits if start <= c.commit_time <= end]
     shallow = _shallow_commits(workspace)
-    graph = _graph(workspace, branch.ref, start - BRANCH_SLACK_DAYS * DAY)
+    graph = _graph(reachable, start - BRANCH_SLACK_DAYS * DAY)
     facts = HistoryFacts(
         default_branch=branch.name, ref=branch.ref, branch_source=branch.source, anchor=anchor, now=_iso(now),
         window_days=window_days, window_start=_iso(start), window_end=_iso(end),
