@@ -224,7 +224,7 @@ class Workspace:
         def unreadable(error: OSError) -> None:
             rel = Path(error.filename or self.root).resolve().relative_to(self.root).as_posix()
             self._problem(rel, "error", f"folder cannot be listed ({error.strerror or error}): its files are "
-                          "not scanned")
+                          "not scanned", evidence=_namespace_of(rel, "files"))
 
         for dirpath, dirnames, filenames in os.walk(self.root, onerror=unreadable):
             base = Path(dirpath).relative_to(self.root).as_posix()
@@ -241,9 +241,9 @@ class Workspace:
         self._problem(rel, "error" if rel in EVIDENCE_FOLDERS else "skipped",
                       f"a symlink to a folder {where}: not followed, the files under it are not read here")
 
-    def _problem(self, path: str, status: Any, reason: str) -> None:
-        evidence = next((name for folder, name in EVIDENCE_FOLDERS.items()
-                         if path == folder or path.startswith(folder + "/")), "repo")
+    def _problem(self, path: str, status: Any, reason: str, evidence: str | None = None) -> None:
+        """Record what the file list cannot cover, for the namespace whose evidence it would have been."""
+        evidence = evidence or _namespace_of(path, "repo")
         self.problems.append(InventoryEntry(path, "workspace", status, reason, evidence=evidence))
 
     def _inside(self, real: Path) -> bool:
@@ -362,6 +362,12 @@ class Workspace:
             raise EvidenceError(path, f"unsafe XML refused: {type(exc).__name__}") from None
         except ParseError as exc:
             raise EvidenceError(path, f"invalid XML: {exc}", exc.position[0] if exc.position else None) from None
+
+
+def _namespace_of(path: str, default: str) -> str:
+    """The collector whose evidence lives under `path` (a CI folder), else `default`."""
+    return next((name for folder, name in EVIDENCE_FOLDERS.items()
+                 if path == folder or path.startswith(folder + "/")), default)
 
 
 def _check_size(path: str, size: int, limit: int) -> None:

@@ -124,6 +124,7 @@ def test_unlistable_folder_is_an_error_entry(tmp_path, monkeypatch):
 
     [entry] = inventory(report, "tests")
     assert entry["status"] == "error" and "cannot be listed (Permission denied)" in entry["reason"]
+    assert entry["evidence"] == "files"  # the file list is incomplete: indicators on files hear about it
 
 
 def test_unreadable_tracked_file_is_an_error_entry(tmp_path, monkeypatch):
