@@ -143,3 +143,22 @@ def test_the_action_fetches_the_base_branch_and_gates_on_its_config(pull_request
     report = json.loads((tmp_path / "reports" / "devops-audit.json").read_text())
     assert statuses(report)["CD.VC.91"] == "fail"
     assert "this change modifies the gate's own configuration" in inventory(report, ".devops-audit.yml")[0]["reason"]
+
+
+@pytest.mark.skipif(not shutil.which("devops-audit") or not shutil.which("sh"), reason="needs devops-audit and sh")
+def test_the_gitlab_component_uses_the_target_branch_on_merge_requests(pull_request, tmp_path):
+    from test_gitlab_component import _interpolated
+
+    checkout = tmp_path / "checkout"  # a merge-request pipeline's clone: the source branch only
+    git(tmp_path, "clone", "-q", "--branch", "pr", f"file://{pull_request}", str(checkout))
+    git(checkout, "update-ref", "-d", "refs/remotes/origin/main")
+    job = _interpolated({"formats": "json"})["devops-audit"]
+    env = {**os.environ, **{k: str(v) for k, v in job["variables"].items()}, "DEVOPS_AUDIT_PATH": str(checkout),
+           "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = subprocess.run(["sh", "-c", job["script"][1]], cwd=tmp_path, env=env, capture_output=True, text=True,
+                         timeout=300)
+
+    assert run.returncode == 1, run.stdout + run.stderr  # the target branch's gate fails the change
+    report = json.loads((tmp_path / "devops-audit-reports" / "devops-audit.json").read_text())
+    assert statuses(report)["CD.VC.91"] == "fail"
+    assert "this change modifies the gate's own configuration" in run.stdout
