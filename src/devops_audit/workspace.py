@@ -105,7 +105,7 @@ class Workspace:
         return None if self.git_dir is None else _common_dir(self.git_dir)
 
     def git_run(self, *args: str, ok_codes: tuple[int, ...] = (0,), timeout: float = 120.0) -> bytes:
-        """One hardened git command on this repository; raises GitError (or TargetError when not git)."""
+        """One hardened git command on this repository (`gitcmd.run_git`); raises GitError."""
         if self.git_dir is None:
             raise GitError(args[0] if args else "git", "not a git repository")
         work_tree = None if self.git_dir == self.root else self.root
@@ -382,8 +382,14 @@ def _kind_of(mode: int) -> str:
 
 
 def _is_bare(path: Path) -> bool:
-    """A bare repository: HEAD, objects/ and refs/ at the top, no working folder."""
-    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+    """A bare repository, recognised as git does: objects/, refs/ and a HEAD naming a ref or a commit."""
+    if not ((path / "objects").is_dir() and (path / "refs").is_dir()):
+        return False
+    try:
+        head = (path / "HEAD").read_bytes()[:256].strip()
+    except OSError:
+        return False
+    return head.startswith(b"ref: refs/") or (len(head) in (40, 64) and all(c in b"0123456789abcdef" for c in head))
 
 
 def _common_dir(git_dir: Path) -> Path:
