@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.classify import default_classifier
+from devops_audit.collectors.ci.injection import analyse
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Pipeline, to_data
 from devops_audit.workspace import Workspace
@@ -67,6 +68,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
                 entry.evidence = NAME
             inventory.extend(parsed.inventory)
     facts = flatten(pipelines)
+    facts.update(analyse(workspace, pipelines))  # injections, dangerous checkouts, inline suppressions
     return Evidence(
         NAME,
         present=bool(pipelines) or any(e.status == "error" for e in inventory),
