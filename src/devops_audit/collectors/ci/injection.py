@@ -74,6 +74,7 @@ class Injection:
     triggers: list[str] = field(default_factory=list)  # the pipeline's triggers (raw names)
     suppressed: bool = False
     suppression: str = ""  # the comment that suppresses it, or why a comment was not honoured
+    input: str = ""  # the action input run as code (sink `with:<input>`)
 
 
 @dataclass
@@ -241,7 +242,8 @@ class _GithubFile:
             cursor = line
             found.append(Injection(
                 "github", self.path, line, locator, self.pipeline.path, job_id, sink, key_line,
-                " ".join(match.group(1).split()), capability, via, self.triggers))
+                " ".join(match.group(1).split()), capability, via, self.triggers,
+                input=key if sink.startswith("with:") else ""))
         return found
 
     def _value_start(self, key_line: int) -> int:
@@ -513,13 +515,17 @@ def _azure(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
     _, sinks = tables()
     names = "|".join(re.escape(v).replace(r"\*", r"[\w.]+") for v in sinks["azure"]["variables"])
     macro = re.compile(rf"\$\(\s*({names})\s*\)", re.I)
-    template = re.compile(rf"\$(?:\{{\{{|\[)[^}}\]]*?variables(?:\[\s*'|\.)({names})\b[^}}\]]*(?:\}}\}}|\])", re.I)
+    variable = re.compile(rf"variables(?:\[\s*['\"]|\.)({names})\b", re.I)
     found = []
     for job_id, step in _steps(pipeline):
-        for pattern in (macro, template):
-            for match in pattern.finditer(step.run):
+        for match in macro.finditer(step.run):
+            found.append(_finding(pipeline, texts, job_id, step, "script", match.group(0), match.group(0),
+                                  [match.group(1)]))
+        for match in _EXPRESSION.finditer(step.run):  # `${{ variables['Build.SourceBranch'] }}`
+            name = variable.search(match.group(1))
+            if name:
                 found.append(_finding(pipeline, texts, job_id, step, "script", match.group(0), match.group(0),
-                                      [match.group(1)]))
+                                      [name.group(1)]))
     return found
 
 
@@ -622,7 +628,9 @@ def _apply(suppressions: list[Suppression], injections: list[Injection], checkou
         if "SR.BD.04" in suppression.indicators:
             by_line.setdefault((suppression.path, suppression.applies_to), []).append(suppression)
     for finding in [*injections, *checkouts]:
-        lines = {finding.line, getattr(finding, "sink_line", finding.line)}
+        # an injection is covered on its line or its sink's; a checkout on its line or its trigger's
+        related = finding.sink_line if isinstance(finding, Injection) else finding.trigger_location.line
+        lines = {finding.line, related}
         matches = [s for line in sorted(lines) for s in by_line.get((finding.path, line), [])]
         if not matches:
             continue
