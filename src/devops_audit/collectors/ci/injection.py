@@ -131,7 +131,8 @@ def analyse(workspace: Workspace, pipelines: list[Pipeline]) -> dict[str, Any]:
             injections.extend(_circleci(pipeline, texts))
         elif pipeline.system == "jenkins":
             injections.extend(_jenkins(pipeline, texts))
-    suppressions = [s for path in sorted(texts.read) for s in _suppressions(path, texts.get(path))]
+    files = sorted({path for pipeline in pipelines for path in [pipeline.path, *pipeline.files]})
+    suppressions = [s for path in files for s in _suppressions(path, texts.get(path))]
     _apply(suppressions, injections, checkouts)
     return {"injections": to_data(injections), "dangerous_checkouts": to_data(checkouts),
             "suppressions": to_data(suppressions)}
