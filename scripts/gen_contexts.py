@@ -27,7 +27,7 @@ from typing import Any
 OUTPUT = Path(__file__).resolve().parents[1] / "src/devops_audit/collectors/ci/contexts.json"
 RANK = {"fixed": 0, "structured": 1, "arbitrary": 2}
 # strings whose values GitHub computes: hashes and ids are fixed whatever the schema says
-_FIXED_NAMES = re.compile(r"(^|_)(sha|node_id|id|ref_type|type|state|action|status|conclusion|event|"
+_FIXED_NAMES = re.compile(r"^(before|after)$|(^|_)(sha|node_id|id|ref_type|type|state|action|status|conclusion|event|"
                           r"visibility|path|hash|checksum|color|mode|sha256|key_id)$")
 _MAX_DEPTH = 9
 

@@ -19,12 +19,14 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Location, Pipeline, Step, to_data
-from devops_audit.workspace import Workspace
 from devops_audit.yamlsafe import line_of
+
+if TYPE_CHECKING:
+    from devops_audit.workspace import Workspace
 
 __all__ = ["Injection", "DangerousCheckout", "Suppression", "analyse", "rate_expression", "tables"]
 
@@ -111,8 +113,9 @@ class Suppression:
 
 
 # -- entry point ----------------------------------------------------------------------------------
-def analyse(workspace: Workspace, pipelines: list[Pipeline]) -> dict[str, Any]:
-    """`injections`, `dangerous_checkouts` and `suppressions` of every pipeline, as plain facts."""
+def analyse(workspace: Workspace, pipelines: list[Pipeline], documents: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`injections`, `dangerous_checkouts` and `suppressions` of every pipeline, as plain facts; `documents` are
+    the YAML documents the parsers already loaded, by path (anything else is loaded here)."""
     texts = _Texts(workspace)
     injections: list[Injection] = []
     checkouts: list[DangerousCheckout] = []
@@ -122,7 +125,11 @@ def analyse(workspace: Workspace, pipelines: list[Pipeline]) -> dict[str, Any]:
             for path in [pipeline.path, *pipeline.files]:
                 if path not in seen_github:
                     seen_github.add(path)
-                    _GithubFile.read(workspace, texts, path, pipeline, injections, checkouts)
+                    document = (documents or {}).get(path)
+                    if document is None:
+                        document = _load(workspace, path)
+                    if isinstance(document, dict):
+                        _GithubFile.read(document, texts, path, pipeline, injections, checkouts)
         elif pipeline.system == "azure":
             injections.extend(_azure(pipeline, texts))
         elif pipeline.system == "gitlab":
@@ -136,6 +143,14 @@ def analyse(workspace: Workspace, pipelines: list[Pipeline]) -> dict[str, Any]:
     _apply(suppressions, injections, checkouts)
     return {"injections": to_data(injections), "dangerous_checkouts": to_data(checkouts),
             "suppressions": to_data(suppressions)}
+
+
+def _load(workspace: Workspace, path: str) -> Any:
+    try:
+        documents = workspace.load_yaml(path)
+    except EvidenceError:
+        return None  # the parser has reported it
+    return documents[0] if documents else None
 
 
 class _Texts:
@@ -188,15 +203,9 @@ class _GithubFile:
         self.triggers = [str(event) for event in self.events]
 
     @classmethod
-    def read(cls, workspace: Workspace, texts: _Texts, path: str, pipeline: Pipeline,
+    def read(cls, document: dict[str, Any], texts: _Texts, path: str, pipeline: Pipeline,
              injections: list[Injection], checkouts: list[DangerousCheckout]) -> None:
-        try:
-            documents = workspace.load_yaml(path)
-        except EvidenceError:
-            return  # the parser has reported it
-        if not documents or not isinstance(documents[0], dict):
-            return
-        github = cls(path, documents[0], pipeline, texts)
+        github = cls(path, document, pipeline, texts)
         if github.is_action:
             runs = github.doc.get("runs")
             steps = runs.get("steps") if isinstance(runs, dict) else None
@@ -230,6 +239,8 @@ class _GithubFile:
 
     def sink(self, holder: dict[str, Any], key: str, text: str, sink: str, scope: _Scope, job_id: str,
              locator: str) -> list[Injection]:
+        if "${{" not in text:
+            return []
         key_line = line_of(holder, key, line_of(holder))
         start = self._value_start(key_line)
         found = []
@@ -643,3 +654,40 @@ def _apply(suppressions: list[Suppression], injections: list[Injection], checkou
         else:
             finding.suppression = (f"`devops-audit: ignore[SR.BD.04]` on line {matches[0].line} has no reason, "
                                    "so it is not honoured")
+
+
+# -- documentation ---------------------------------------------------------------------------------
+def describe() -> str:
+    """The context classes and sinks, from the data (`devops-audit explain SR.BD.04`)."""
+    contexts, sinks = tables()
+    named: dict[str, list[str]] = {}
+    for name, rating in contexts["contexts"].items():
+        named.setdefault(rating, []).append(name)
+    counts = {rating: sum(1 for r in contexts["event"].values() if r == rating) for rating in contexts["ratings"]}
+    examples = {rating: [p for p, r in contexts["event"].items() if r == rating and p.count(".") <= 1][:6]
+                for rating in contexts["ratings"]}
+    lines = [f"### Context classes (GitHub, from {contexts['source']})", ""]
+    for rating, meaning in (("arbitrary", "any string an attacker chooses"),
+                            ("structured", "partly chosen (a URL, an e-mail, an object holding arbitrary strings)"),
+                            ("fixed", "numbers, SHAs, booleans, enums, dates, ids")):
+        shown = ", ".join(f"`{n}`" for n in named.get(rating, []))
+        lines.append(f"- **{rating}** ({meaning}): {shown + '; ' if shown else ''}{counts[rating]} `github.event.*` "
+                     f"paths, e.g. {', '.join(f'`{p}`' for p in examples[rating])}")
+    lines += ["- `inputs.*`: string inputs of `workflow_call` / `workflow_dispatch` and every input of a composite "
+              "action are arbitrary; boolean, number, choice and environment inputs are fixed",
+              "- `env.*`, `matrix.*`, `steps.*.outputs.*`, `needs.*.outputs.*`: followed to their source where it "
+              "is written in the file; **unknown** when set at run time (listed, never failed)", "",
+              "### Sinks", "",
+              "- GitHub: `run:` of workflow and composite-action steps; action inputs run as code: "
+              + ", ".join(f"`{a}` {'/'.join(i)}" for a, i in sinks["github"]["code_inputs"].items()),
+              "- GitHub privileged triggers with a checkout of the untrusted head: "
+              + ", ".join(f"`{t}`" for t in sinks["github"]["privileged_triggers"]),
+              "- Azure Pipelines `script` / `bash` / `powershell` / `pwsh` and inline script tasks: `$(...)` macros "
+              "and `${{ variables[...] }}` of " + ", ".join(f"`{v}`" for v in sinks["azure"]["variables"]),
+              "- GitLab `script`: `eval`, `sh -c` or a command position with "
+              + ", ".join(f"`${v}`" for v in sinks["gitlab"]["variables"]),
+              "- Jenkins " + ", ".join(f"`{s}`" for s in sinks["jenkins"]["shell_steps"])
+              + " with a double-quoted Groovy string interpolating `params.*` or "
+              + ", ".join(f"`{v}`" for v in sinks["jenkins"]["variables"]) + " (single quotes are safe)",
+              "- CircleCI `run`: " + ", ".join(f"`<< {p} >>`" for p in sinks["circleci"]["parameters"])]
+    return "\n".join(lines)
