@@ -486,3 +486,26 @@ def test_zizmor_ignore_on_the_trigger_covers_the_checkout(tmp_path):
 def test_a_suppression_for_another_rule_does_not_hide(tmp_path):
     write(tmp_path, {WORKFLOW: _suppressed_workflow("# zizmor: ignore[unpinned-uses]")})
     assert bd04(tmp_path)["status"] == "fail"
+
+
+# -- hostile input ----------------------------------------------------------------------------------------
+def test_hostile_expressions_cost_little(tmp_path):
+    chain = "".join(f"${{{{ env.V{i} }}}}" for i in range(40))
+    env = "\n".join(f"  V{i}: \"{chain}\"" for i in range(40))
+    nested = "toJSON(" * 500 + "github.event.issue.title" + ")" * 500
+    write(tmp_path, {WORKFLOW: f"""\
+on: issues
+env:
+{env}
+jobs:
+  t:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "{chain}" "${{{{ {nested} }}}}" "${{{{ never closed"
+"""})
+    import time
+
+    started = time.perf_counter()
+    injections = facts(tmp_path)["injections"]
+    assert time.perf_counter() - started < 5
+    assert {f["capability"] for f in injections} == {"unknown"}  # too deep to follow: never a guess

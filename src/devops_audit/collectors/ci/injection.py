@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devops_audit.errors import EvidenceError
-from devops_audit.facts import Location, Pipeline, Step, to_data
+from devops_audit.facts import InventoryEntry, Location, Pipeline, Step, to_data
 from devops_audit.yamlsafe import line_of
 
 if TYPE_CHECKING:
@@ -31,8 +31,10 @@ if TYPE_CHECKING:
 __all__ = ["Injection", "DangerousCheckout", "Suppression", "analyse", "rate_expression", "tables"]
 
 _RANK = {"fixed": 0, "unknown": 1, "structured": 2, "arbitrary": 3}
-_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+_EXPRESSION = re.compile(r"\$\{\{(.{0,2000}?)\}\}", re.S)  # bounded: a `${{` never closed costs little
 _MAX_DEPTH = 8
+_BUDGET = 20_000  # contexts followed per file: chains of env/matrix/outputs cannot explode
+_MAX_LINE = 4096
 _BOOLEAN_FUNCTIONS = {"contains", "startswith", "endswith", "success", "always", "failure", "cancelled",
                       "hashfiles"}
 _PASS_THROUGH_FUNCTIONS = {"format", "join", "tojson", "fromjson"}
@@ -113,31 +115,33 @@ class Suppression:
 
 
 # -- entry point ----------------------------------------------------------------------------------
-def analyse(workspace: Workspace, pipelines: list[Pipeline], documents: dict[str, Any] | None = None) -> dict[str, Any]:
+def analyse(workspace: Workspace, pipelines: list[Pipeline], documents: dict[str, Any] | None = None,
+            inventory: list[InventoryEntry] | None = None) -> dict[str, Any]:
     """`injections`, `dangerous_checkouts` and `suppressions` of every pipeline, as plain facts; `documents` are
-    the YAML documents the parsers already loaded, by path (anything else is loaded here)."""
+    the YAML documents the parsers already loaded, by path (anything else is loaded here). A file whose analysis
+    fails is an `error` in `inventory` (its findings are lost, the others are kept)."""
     texts = _Texts(workspace)
     injections: list[Injection] = []
     checkouts: list[DangerousCheckout] = []
     seen_github: set[str] = set()
     for pipeline in pipelines:
-        if pipeline.system == "github":
-            for path in [pipeline.path, *pipeline.files]:
-                if path not in seen_github:
-                    seen_github.add(path)
-                    document = (documents or {}).get(path)
-                    if document is None:
-                        document = _load(workspace, path)
-                    if isinstance(document, dict):
-                        _GithubFile.read(document, texts, path, pipeline, injections, checkouts)
-        elif pipeline.system == "azure":
-            injections.extend(_azure(pipeline, texts))
-        elif pipeline.system == "gitlab":
-            injections.extend(_gitlab(pipeline, texts))
-        elif pipeline.system == "circleci":
-            injections.extend(_circleci(pipeline, texts))
-        elif pipeline.system == "jenkins":
-            injections.extend(_jenkins(pipeline, texts))
+        try:
+            if pipeline.system == "github":
+                for path in [pipeline.path, *pipeline.files]:
+                    if path not in seen_github:
+                        seen_github.add(path)
+                        document = (documents or {}).get(path)
+                        if document is None:
+                            document = _load(workspace, path)
+                        if isinstance(document, dict):
+                            _GithubFile.read(document, texts, path, pipeline, injections, checkouts)
+            elif pipeline.system in _OTHER_SYSTEMS:
+                injections.extend(_OTHER_SYSTEMS[pipeline.system](pipeline, texts))
+        except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
+            if inventory is not None:
+                inventory.append(InventoryEntry(pipeline.path, "ci-injection", "error",
+                                                f"script-injection analysis failed: {type(exc).__name__}: {exc}",
+                                                evidence="ci"))
     files = sorted({path for pipeline in pipelines for path in [pipeline.path, *pipeline.files]})
     suppressions = [s for path in files for s in _suppressions(path, texts.get(path))]
     _apply(suppressions, injections, checkouts)
@@ -201,6 +205,7 @@ class _GithubFile:
             on = {str(event): None for event in on}
         self.events: dict[str, Any] = on if isinstance(on, dict) else {}
         self.triggers = [str(event) for event in self.events]
+        self.budget = _BUDGET
 
     @classmethod
     def read(cls, document: dict[str, Any], texts: _Texts, path: str, pipeline: Pipeline,
@@ -272,7 +277,8 @@ class _GithubFile:
         contexts, _ = tables()
         parts = name.split(".")
         head = parts[0]
-        if depth > _MAX_DEPTH:
+        self.budget -= 1
+        if depth > _MAX_DEPTH or self.budget < 0:
             return "unknown", []
         if head == "inputs" or name.startswith("github.event.inputs."):
             return self._input(parts[-1] if len(parts) > 1 else ""), []
@@ -338,8 +344,9 @@ class _GithubFile:
         step = next((s for s in scope.steps if isinstance(s, dict) and str(s.get("id")) == step_id), None)
         if step is None or not isinstance(step.get("run"), str):
             return "unknown", []  # an action's output, or a step we cannot see
-        values = [m.group(2) for m in _OUTPUT_LINE.finditer(step["run"]) if m.group(1) == output]
-        values += [m.group(2) for m in _SET_OUTPUT.finditer(step["run"]) if m.group(1) == output]
+        lines = [line for line in step["run"].splitlines() if len(line) <= _MAX_LINE and output in line]
+        values = [m.group(2) for line in lines for pattern in (_OUTPUT_LINE, _SET_OUTPUT)
+                  for m in pattern.finditer(line) if m.group(1) == output]
         if not values:
             return "unknown", []
         rated = []
@@ -451,7 +458,9 @@ def _rate_operand(operand: str, github: _GithubFile, scope: _Scope, depth: int) 
         if name not in _PASS_THROUGH_FUNCTIONS:
             return "fixed", []
         inner = operand[call.end():_closing(operand, call.end() - 1)]
-        return _worst(_rate_operand(arg, github, scope, depth) for arg in _split(inner, (",",)))
+        if depth > _MAX_DEPTH:
+            return "unknown", []
+        return _worst(_rate_operand(arg, github, scope, depth + 1) for arg in _split(inner, (",",)))
     reference = _reference(operand)
     if reference is None:
         return "unknown", []
@@ -598,6 +607,9 @@ def _jenkins(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
                                        match.group(2), "arbitrary", [match.group(2)],
                                        [t.raw for t in pipeline.triggers]))
     return found
+
+
+_OTHER_SYSTEMS = {"azure": _azure, "gitlab": _gitlab, "circleci": _circleci, "jenkins": _jenkins}
 
 
 def _jenkins_job(pipeline: Pipeline, path: str, line: int) -> str:

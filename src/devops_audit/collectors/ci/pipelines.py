@@ -71,7 +71,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
                 entry.evidence = NAME
             inventory.extend(parsed.inventory)
     facts = flatten(pipelines)
-    facts.update(analyse(workspace, pipelines, documents))  # injections, dangerous checkouts, inline suppressions
+    facts.update(analyse(workspace, pipelines, documents, inventory))  # injections, dangerous checkouts, inline suppressions
     return Evidence(
         NAME,
         present=bool(pipelines) or any(e.status == "error" for e in inventory),
