@@ -3,6 +3,9 @@ located on the exact line; inline suppressions."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -503,9 +506,16 @@ jobs:
     steps:
       - run: echo "{chain}" "${{{{ {nested} }}}}" "${{{{ never closed"
 """})
-    import time
-
     started = time.perf_counter()
     injections = facts(tmp_path)["injections"]
     assert time.perf_counter() - started < 5
     assert {f["capability"] for f in injections} == {"unknown"}  # too deep to follow: never a guess
+
+
+def test_explain_lists_context_classes_and_sinks_from_the_data():
+    out = subprocess.run([sys.executable, "-m", "devops_audit", "explain", "SR.BD.04"], capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    assert "### Context classes (GitHub, from @octokit/webhooks-schemas@" in out
+    assert "- **arbitrary** (any string an attacker chooses): `github.head_ref`, `github.ref`" in out
+    assert "`actions/github-script` script" in out and "`nick-fields/retry` command" in out
+    assert "`$(...)` macros" in out and "`<< pipeline.git.branch >>`" in out
