@@ -386,6 +386,8 @@ pipeline {
           docker tag app app:${params.TAG}
         \"\"\"
         bat "echo $BRANCH_NAME"
+        sh label: "tag ${env.BRANCH_NAME}", script: 'git tag "$BRANCH_NAME"'
+        sh(label: 'bump', script: "./bump.sh ${env.CHANGE_BRANCH}")
       }
     }
   }
@@ -396,8 +398,10 @@ pipeline {
 def test_jenkins_double_quoted_groovy_strings(tmp_path):
     write(tmp_path, {"Jenkinsfile": JENKINSFILE})
     assert [(f["line"], f["sink"], f["context"]) for f in facts(tmp_path)["injections"]] == [
-        (10, "sh", "env.CHANGE_TITLE"), (13, "sh", "params.TAG"), (15, "bat", "BRANCH_NAME")]
-    # single quotes leave `$BRANCH_NAME` to the shell: line 9 is safe
+        (10, "sh", "env.CHANGE_TITLE"), (13, "sh", "params.TAG"), (15, "bat", "BRANCH_NAME"),
+        (17, "sh", "env.CHANGE_BRANCH")]
+    # single quotes leave `$BRANCH_NAME` to the shell (lines 9, 16); a label is not run (line 16)
+    assert {f["job"] for f in facts(tmp_path)["injections"]} == {"Build"}
 
 
 def test_gitlab_eval_and_command_position(tmp_path):

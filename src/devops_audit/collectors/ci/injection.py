@@ -585,6 +585,8 @@ def _jenkins(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
     names = "|".join(sinks["jenkins"]["variables"])
     interpolation = re.compile(rf"(?<!\\)\$(\{{\s*)?((?:env\.)?(?:{names})\b|params\.\w+)")
     shells = set(sinks["jenkins"]["shell_steps"])
+    steps = {(step.location.path, step.location.line): (job.id, step.locator)
+             for job in pipeline.jobs for step in job.steps}
     found = []
     for path in dict.fromkeys([pipeline.path, *pipeline.files]):
         source = "\n".join(texts.get(path))
@@ -597,28 +599,37 @@ def _jenkins(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
         for index, token in enumerate(tokens):
             if token.kind != "name" or token.text not in shells:
                 continue
-            string = next((t for t in tokens[index + 1:index + 6] if t.kind == "string" or t.kind == "newline"), None)
-            if string is None or string.kind != "string" or not string.text.startswith('"'):
-                continue
-            for match in interpolation.finditer(string.text):
-                line = string.line + string.text.count("\n", 0, match.start())
-                found.append(Injection("jenkins", path, line, f"{token.text}@{token.line}", pipeline.path,
-                                       _jenkins_job(pipeline, path, token.line), token.text, token.line,
-                                       match.group(2), "arbitrary", [match.group(2)],
-                                       [t.raw for t in pipeline.triggers]))
+            job_id, locator = steps.get((path, token.line), ("", f"{token.text}:{token.line}"))
+            for string in _script_strings(tokens, index + 1):
+                for match in interpolation.finditer(string.text):
+                    line = string.line + string.text.count("\n", 0, match.start())
+                    found.append(Injection("jenkins", path, line, locator, pipeline.path, job_id, token.text,
+                                           token.line, match.group(2), "arbitrary", [match.group(2)],
+                                           [t.raw for t in pipeline.triggers]))
     return found
 
 
+def _script_strings(tokens: list[Any], start: int) -> list[Any]:
+    """The double-quoted (interpolating) strings of a step call's script: positional or `script:`, not `label:`."""
+    strings, depth = [], 0
+    for index in range(start, min(len(tokens), start + 200)):
+        token = tokens[index]
+        if token.kind == "op" and token.text in "([":
+            depth += 1
+        elif token.kind == "op" and token.text in ")]":
+            depth -= 1
+            if depth <= 0:
+                break
+        elif token.kind == "newline" and depth == 0 or token.kind == "op" and token.text == "{":
+            break
+        elif token.kind == "string" and token.text.startswith('"'):
+            named = index - start >= 2 and tokens[index - 1].text == ":" and tokens[index - 2].kind == "name"
+            if not named or tokens[index - 2].text == "script":
+                strings.append(token)
+    return strings
+
+
 _OTHER_SYSTEMS = {"azure": _azure, "gitlab": _gitlab, "circleci": _circleci, "jenkins": _jenkins}
-
-
-def _jenkins_job(pipeline: Pipeline, path: str, line: int) -> str:
-    """The stage whose steps include the line (the last job starting before it)."""
-    best = ""
-    for job in pipeline.jobs:
-        if job.location.path == path and job.location.line <= line:
-            best = job.id
-    return best
 
 
 # -- suppressions ---------------------------------------------------------------------------------
