@@ -28,7 +28,8 @@ from devops_audit.yamlsafe import line_of
 if TYPE_CHECKING:
     from devops_audit.workspace import Workspace
 
-__all__ = ["Injection", "DangerousCheckout", "Suppression", "analyse", "rate_expression", "tables"]
+__all__ = ["Injection", "DangerousCheckout", "Suppression", "analyse", "rate_expression", "contexts_table", "sinks_table",
+           "tables", "describe"]
 
 _RANK = {"fixed": 0, "unknown": 1, "structured": 2, "arbitrary": 3}
 _EXPRESSION = re.compile(r"\$\{\{(.{0,2000}?)\}\}", re.S)  # bounded: a `${{` never closed costs little
@@ -49,14 +50,22 @@ _ALIAS_VALUE = re.compile(r":\s*\*([\w-]+)\s*(#.*)?$")
 
 
 @cache
-def tables() -> tuple[dict[str, Any], dict[str, Any]]:
-    """The context-capability table (`contexts.json`) and the sinks of every system (`injection.yaml`)."""
+def contexts_table() -> dict[str, Any]:
+    """What an attacker can put in each GitHub context (`contexts.json`, generated from the webhook schemas)."""
+    return json.loads((Path(__file__).with_name("contexts.json")).read_text(encoding="utf-8"))
+
+
+@cache
+def sinks_table() -> dict[str, Any]:
+    """The sinks and attacker-controlled values of every system (`injection.yaml`)."""
     import yaml
 
-    here = Path(__file__).parent
-    contexts = json.loads((here / "contexts.json").read_text(encoding="utf-8"))
-    sinks = yaml.load((here / "injection.yaml").read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    return contexts, sinks
+    text = (Path(__file__).with_name("injection.yaml")).read_text(encoding="utf-8")
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def tables() -> tuple[dict[str, Any], dict[str, Any]]:
+    return contexts_table(), sinks_table()
 
 
 # -- facts ---------------------------------------------------------------------------------------
@@ -224,7 +233,7 @@ class _GithubFile:
                 checkouts.extend(github.checkouts(job, str(job_id)))
 
     def steps(self, job: dict[str, Any] | None, job_id: str, steps: list[Any], locator: str) -> list[Injection]:
-        _, sinks = tables()
+        sinks = sinks_table()
         code_inputs = {name.lower(): inputs for name, inputs in sinks["github"]["code_inputs"].items()}
         found: list[Injection] = []
         for index, step in enumerate(steps):
@@ -274,7 +283,7 @@ class _GithubFile:
 
     # what each context can hold ----------------------------------------------------------------
     def context(self, name: str, scope: _Scope, depth: int) -> tuple[str, list[str]]:
-        contexts, _ = tables()
+        contexts = contexts_table()
         parts = name.split(".")
         head = parts[0]
         self.budget -= 1
@@ -368,7 +377,7 @@ class _GithubFile:
 
     # privileged checkouts -------------------------------------------------------------------------
     def checkouts(self, job: dict[str, Any], job_id: str) -> list[DangerousCheckout]:
-        _, sinks = tables()
+        sinks = sinks_table()
         privileged = [e for e in self.triggers if e in sinks["github"]["privileged_triggers"]]
         if not privileged:
             return []
@@ -410,7 +419,7 @@ def _holds_secrets(value: Any) -> bool:
 
 def _event(path: str) -> str:
     """What an attacker can put in `github.event.<path>` (`commits[0].message` is `commits.*.message`)."""
-    contexts, _ = tables()
+    contexts = contexts_table()
     if not path:
         return contexts["contexts"]["github.event"]
     table = contexts["event"]
@@ -533,7 +542,7 @@ def _finding(pipeline: Pipeline, texts: _Texts, job_id: str, step: Step, sink: s
 
 
 def _azure(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
-    _, sinks = tables()
+    sinks = sinks_table()
     names = "|".join(re.escape(v).replace(r"\*", r"[\w.]+") for v in sinks["azure"]["variables"])
     macro = re.compile(rf"\$\(\s*({names})\s*\)", re.I)
     variable = re.compile(rf"variables(?:\[\s*['\"]|\.)({names})\b", re.I)
@@ -551,7 +560,7 @@ def _azure(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
 
 
 def _gitlab(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
-    _, sinks = tables()
+    sinks = sinks_table()
     names = "|".join(sinks["gitlab"]["variables"])
     variable = re.compile(rf"\$\{{?({names})\b\}}?")
     command = re.compile(rf"""(?:^|[;&|(`]|\$\(|\b(?:then|do|else|exec)\s)\s*["']?\$\{{?({names})\b""")
@@ -570,7 +579,7 @@ def _gitlab(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
 
 
 def _circleci(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
-    _, sinks = tables()
+    sinks = sinks_table()
     names = "|".join(re.escape(p) for p in sinks["circleci"]["parameters"])
     parameter = re.compile(rf"<<\s*({names})\s*>>")
     return [_finding(pipeline, texts, job_id, step, "run", match.group(0), match.group(1))
@@ -581,7 +590,7 @@ def _jenkins(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
     """`sh "... ${env.CHANGE_TITLE} ..."`: Groovy interpolates before the shell runs (single quotes are safe)."""
     from devops_audit.collectors.ci.groovy import GroovyError, tokenize
 
-    _, sinks = tables()
+    sinks = sinks_table()
     names = "|".join(sinks["jenkins"]["variables"])
     interpolation = re.compile(rf"(?<!\\)\$(\{{\s*)?((?:env\.)?(?:{names})\b|params\.\w+)")
     shells = set(sinks["jenkins"]["shell_steps"])
