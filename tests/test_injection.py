@@ -333,11 +333,17 @@ jobs:
       - uses: actions/checkout@v4
         with:
           ref: refs/pull/${{ github.event.issue.number }}/head
+      - run: |
+          echo "rerunning"
+          gh pr checkout "$NUMBER"
+        env:
+          NUMBER: ${{ github.event.issue.number }}
 """,
     })
     checkouts = sorted((c["path"], c["line"], c["trigger"], c["persist_credentials"], c["permissions"])
                        for c in facts(tmp_path)["dangerous_checkouts"])
     assert checkouts == [(".github/workflows/command.yml", 9, "issue_comment", True, "default"),
+                         (".github/workflows/command.yml", 14, "issue_comment", False, "default"),
                          (".github/workflows/report.yml", 10, "workflow_run", False, "read")]
 
 

@@ -382,22 +382,32 @@ class _GithubFile:
         if not privileged:
             return []
         head = re.compile("|".join(sinks["github"]["untrusted_head"]))
+        command = re.compile("|".join(sinks["github"]["untrusted_head_commands"]))
+        trigger = privileged[0]
+        trigger_line = next((t.location.line for t in self.pipeline.triggers if t.raw == trigger),
+                            line_of(self.doc, "on", 1))
+        secrets = _holds_secrets(job) or _holds_secrets(self.doc.get("env"))
         found = []
         for index, step in enumerate(job["steps"]):
-            if not isinstance(step, dict) or not str(step.get("uses") or "").lower().startswith("actions/checkout@"):
+            if not isinstance(step, dict):
                 continue
-            with_args = step.get("with") if isinstance(step.get("with"), dict) else {}
-            ref = " ".join(str(with_args.get(k) or "") for k in ("ref", "repository")).strip()
-            if not head.search(ref):
-                continue
-            trigger = privileged[0]
-            trigger_line = next((t.location.line for t in self.pipeline.triggers if t.raw == trigger),
-                                line_of(self.doc, "on", 1))
-            found.append(DangerousCheckout(
-                self.path, line_of(step, "uses", line_of(job["steps"], index)), f"jobs.{job_id}.steps[{index}]",
-                self.pipeline.path, job_id, trigger, Location(self.path, trigger_line), ref,
-                str(with_args.get("persist-credentials", True)).lower() != "false",
-                _holds_secrets(job) or _holds_secrets(self.doc.get("env")), self._permissions(job)))
+            here = f"jobs.{job_id}.steps[{index}]"
+            if str(step.get("uses") or "").lower().startswith("actions/checkout@"):
+                with_args = step.get("with") if isinstance(step.get("with"), dict) else {}
+                ref = " ".join(str(with_args.get(k) or "") for k in ("ref", "repository")).strip()
+                if head.search(ref):
+                    found.append(DangerousCheckout(
+                        self.path, line_of(step, "uses", line_of(job["steps"], index)), here, self.pipeline.path,
+                        job_id, trigger, Location(self.path, trigger_line), ref,
+                        str(with_args.get("persist-credentials", True)).lower() != "false", secrets,
+                        self._permissions(job)))
+            elif isinstance(step.get("run"), str):  # `gh pr checkout`, `git fetch origin pull/N/head`
+                for text in step["run"].splitlines():
+                    if len(text) <= _MAX_LINE and command.search(text):
+                        line = self.texts.locate(self.path, line_of(step, "run"), text.strip())
+                        found.append(DangerousCheckout(
+                            self.path, line, here, self.pipeline.path, job_id, trigger,
+                            Location(self.path, trigger_line), text.strip(), False, secrets, self._permissions(job)))
         return found
 
     def _permissions(self, job: dict[str, Any]) -> str:
