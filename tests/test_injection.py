@@ -51,6 +51,8 @@ jobs:
           echo "${{ github.event.issue.labels[0].name }}"
           echo '${{ toJSON(github.event.issue.user) }}' > user.json
           echo "${{ github.event.issue.locked == true }} ${{ github.event.comment.html_url }}"
+          gh issue edit ${{ github.event.issue.number }} ${{ github.event.issue.locked && '--lock' || '' }}
+          echo "${{ (github.event.issue.body && 'has body') || github.event.comment.body }}"
 """
 
 
@@ -63,7 +65,8 @@ def test_context_classes_from_the_webhook_schemas(tmp_path):
         (17, "github.event.issue.labels[0].name", "arbitrary"),
         (18, "toJSON(github.event.issue.user)", "structured"),
         (19, "github.event.comment.html_url", "structured"),
-    ]  # numbers, dates, SHAs, booleans (contains, comparisons) are not findings
+        (21, "(github.event.issue.body && 'has body') || github.event.comment.body", "arbitrary"),
+    ]  # numbers, dates, SHAs, booleans (contains, comparisons), ternaries of literals (line 20) are not findings
 
 
 def test_head_ref_ref_and_base_ref_are_arbitrary(tmp_path):

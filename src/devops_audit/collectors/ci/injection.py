@@ -459,14 +459,20 @@ def _worst(rated: Any) -> tuple[str, list[str]]:
 
 
 def rate_expression(expression: str, github: _GithubFile, scope: _Scope, depth: int = 0) -> tuple[str, list[str]]:
-    """What an attacker can make `${{ expression }}` expand to, and the chain of contexts it came through."""
-    return _worst(_rate_operand(operand, github, scope, depth) for operand in _split(expression, ("||", "&&")))
+    """What an attacker can make `${{ expression }}` expand to, and the chain of contexts it came through.
+
+    `a || b` is either side; `a && b` is `b`, or a falsy `a` ('', 0, false, null): only its last operand counts,
+    so the ternary `inputs.x && '--x' || ''` expands to literals only."""
+    return _worst(_rate_operand(_split(part, ("&&",))[-1], github, scope, depth)
+                  for part in _split(expression, ("||",)))
 
 
 def _rate_operand(operand: str, github: _GithubFile, scope: _Scope, depth: int) -> tuple[str, list[str]]:
     operand = operand.strip()
     while operand.startswith("(") and _closing(operand, 0) == len(operand) - 1:
         operand = operand[1:-1].strip()
+    if len(_split(operand, ("||", "&&"))) > 1:
+        return rate_expression(operand, github, scope, depth + 1) if depth <= _MAX_DEPTH else ("unknown", [])
     if not operand or operand[0] in "'\"0123456789" or operand in ("true", "false", "null"):
         return "fixed", []
     if operand.startswith("!") or _COMPARISON.search(_outside_quotes(operand)):
