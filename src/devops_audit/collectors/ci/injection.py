@@ -440,7 +440,24 @@ def _event(path: str) -> str:
     for cut in range(len(parts) - 1, 0, -1):  # free-form objects: client_payload.*, inputs.*
         if table.get(".".join(parts[:cut]) + ".*") == "arbitrary":
             return "arbitrary"
+    suffixes = _suffix_ratings()  # a path the schemas do not show: rated as its tail is elsewhere
+    for size in (3, 2):
+        if len(parts) > size and ".".join(parts[-size:]) in suffixes:
+            return suffixes[".".join(parts[-size:])]
     return "unknown"
+
+
+@cache
+def _suffix_ratings() -> dict[str, str]:
+    """The most capable rating of each two- and three-segment tail of the event paths (`labels.*.name`)."""
+    index: dict[str, str] = {}
+    for path, rating in contexts_table()["event"].items():
+        parts = path.split(".")
+        for size in (2, 3):
+            if len(parts) > size:
+                tail = ".".join(parts[-size:])
+                index[tail] = max(rating, index.get(tail, rating), key=_RANK.__getitem__)
+    return index
 
 
 def _rate_value(value: Any, github: _GithubFile, scope: _Scope, depth: int) -> tuple[str, list[str]]:
