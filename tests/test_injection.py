@@ -69,6 +69,27 @@ def test_context_classes_from_the_webhook_schemas(tmp_path):
     ]  # numbers, dates, SHAs, booleans (contains, comparisons), ternaries of literals (line 20) are not findings
 
 
+def test_paths_missing_from_the_schemas_are_rated_by_their_tail(tmp_path):
+    write(tmp_path, {WORKFLOW: """\
+on:
+  discussion:
+    types: [transferred]
+jobs:
+  t:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "${{ github.event.changes.new_discussion.labels[0].name }}"
+          echo "${{ github.event.changes.new_discussion.labels[0].id }} ${{ github.event.some.thing }}"
+      - uses: mikefarah/yq@v4
+        with:
+          cmd: yq '.title = "${{ github.event.discussion.title }}"' post.yml
+"""})
+    assert found(tmp_path) == [(9, "github.event.changes.new_discussion.labels[0].name", "arbitrary"),
+                               (10, "github.event.some.thing", "unknown"),
+                               (13, "github.event.discussion.title", "arbitrary")]
+
+
 def test_head_ref_ref_and_base_ref_are_arbitrary(tmp_path):
     write(tmp_path, {WORKFLOW: """\
 on: pull_request
