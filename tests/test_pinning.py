@@ -97,9 +97,17 @@ workflows:
   main:
     jobs: [build]
 """})
-    assert violations(tmp_path) == [(5, "orb acme/aws-cli@4 is not pinned to an exact version (x.y.z)"),
+    assert violations(tmp_path) == [(4, "orb circleci/slack@volatile is not pinned to an exact version (x.y.z)"),
+                                    (5, "orb acme/aws-cli@4 is not pinned to an exact version (x.y.z)"),
                                     (7, "orb acme/tools@dev:main is not pinned to an exact version (x.y.z)")]
-    # circleci/* orbs are first-party: `@volatile` of circleci/slack is not a third-party risk
+
+
+def test_first_party_orbs_may_be_allowed(tmp_path):
+    write(tmp_path, {".circleci/config.yml": "version: 2.1\norbs:\n  slack: circleci/slack@volatile\n"
+                                             "  aws: acme/aws-cli@4\njobs:\n  build:\n    docker: [{image: cimg/base:2024.01}]\n"
+                                             "    steps: [checkout]\nworkflows:\n  main:\n    jobs: [build]\n",
+                     ".devops-audit.yml": "params:\n  SR.BD.03: {allow_first_party: true}\n"})
+    assert violations(tmp_path) == [(4, "orb acme/aws-cli@4 is not pinned to an exact version (x.y.z)")]
 
 
 def test_suppressions_of_unpinned_references(tmp_path):
