@@ -447,9 +447,23 @@ check:
       $CI_MERGE_REQUEST_TITLE --version
     - bash -c "echo $CI_COMMIT_BRANCH"
     - git checkout "$CI_COMMIT_BRANCH"
+    - echo done. $CI_COMMIT_TITLE
 """})
     assert found(tmp_path) == [(6, "$CI_COMMIT_MESSAGE", "arbitrary"), (9, "$CI_MERGE_REQUEST_TITLE", "arbitrary"),
                                (10, "$CI_COMMIT_BRANCH", "arbitrary")]
+
+
+def test_bitbucket_branch_evaluated(tmp_path):
+    write(tmp_path, {"bitbucket-pipelines.yml": """\
+pipelines:
+  default:
+    - step:
+        name: build
+        script:
+          - echo "building $BITBUCKET_BRANCH"
+          - eval "deploy-$BITBUCKET_BRANCH"
+"""})
+    assert found(tmp_path) == [(7, "$BITBUCKET_BRANCH", "arbitrary")]
 
 
 def test_circleci_pipeline_parameters_in_run(tmp_path):

@@ -592,12 +592,13 @@ def _azure(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
     return found
 
 
-def _gitlab(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
-    sinks = sinks_table()
-    names = "|".join(sinks["gitlab"]["variables"])
+def _shell_variables(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
+    """GitLab / Bitbucket: an attacker's variable evaluated (`eval`, `sh -c`) or run as the command itself.
+    Expanded as an argument, even unquoted, a variable's value is data to the shell."""
+    names = "|".join(sinks_table()[pipeline.system]["variables"])
     variable = re.compile(rf"\$\{{?({names})\b\}}?")
     command = re.compile(rf"""(?:^|[;&|(`]|\$\(|\b(?:then|do|else|exec)\s)\s*["']?\$\{{?({names})\b""")
-    shell_c = re.compile(r"\b(?:eval|(?:ba|z)?sh\s+-c|source|\.)\s")
+    shell_c = re.compile(r"(?:^|[\s;&|(])(?:eval|(?:ba|z)?sh\s+-c|source|\.)\s")
     found = []
     for job_id, step in _steps(pipeline):
         for line in step.run.splitlines():
@@ -671,7 +672,8 @@ def _script_strings(tokens: list[Any], start: int) -> list[Any]:
     return strings
 
 
-_OTHER_SYSTEMS = {"azure": _azure, "gitlab": _gitlab, "circleci": _circleci, "jenkins": _jenkins}
+_OTHER_SYSTEMS = {"azure": _azure, "gitlab": _shell_variables, "bitbucket": _shell_variables, "circleci": _circleci,
+                  "jenkins": _jenkins}
 
 
 # -- suppressions ---------------------------------------------------------------------------------
@@ -751,6 +753,7 @@ def describe() -> str:
               "and `${{ variables[...] }}` of " + ", ".join(f"`{v}`" for v in sinks["azure"]["variables"]),
               "- GitLab `script`: `eval`, `sh -c` or a command position with "
               + ", ".join(f"`${v}`" for v in sinks["gitlab"]["variables"]),
+              "- Bitbucket `script`: the same with " + ", ".join(f"`${v}`" for v in sinks["bitbucket"]["variables"]),
               "- Jenkins " + ", ".join(f"`{s}`" for s in sinks["jenkins"]["shell_steps"])
               + " with a double-quoted Groovy string interpolating `params.*` or "
               + ", ".join(f"`{v}`" for v in sinks["jenkins"]["variables"]) + " (single quotes are safe)",
