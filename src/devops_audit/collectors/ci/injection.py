@@ -38,7 +38,7 @@ _BUDGET = 20_000  # contexts followed per file: chains of env/matrix/outputs can
 _MAX_LINE = 4096
 _BOOLEAN_FUNCTIONS = {"contains", "startswith", "endswith", "success", "always", "failure", "cancelled",
                       "hashfiles"}
-_PASS_THROUGH_FUNCTIONS = {"format", "join", "tojson", "fromjson"}
+_PASS_THROUGH_FUNCTIONS = {"format", "join", "tojson", "fromjson", "case"}
 _COMPARISON = re.compile(r"==|!=|<=|>=|<|>")
 _OUTPUT_LINE = re.compile(r"""([A-Za-z_][\w-]*)=(.*?)["']?\s*>>\s*["']?\$\{?GITHUB_OUTPUT""")
 _SET_OUTPUT = re.compile(r"::set-output name=([\w-]+)::(.*)")
@@ -259,11 +259,11 @@ class _GithubFile:
         start = self._value_start(key_line)
         found = []
         cursor = start
+        window = text.count("\n") + 3
         for match in _EXPRESSION.finditer(text):
             capability, via = rate_expression(match.group(1), self, scope)
             if capability == "fixed":
                 continue
-            window = text.count("\n") + 3
             line = self.texts.locate(self.path, cursor, match.group(0).splitlines()[0], window)
             cursor = line
             found.append(Injection(
@@ -497,8 +497,10 @@ def _rate_operand(operand: str, github: _GithubFile, scope: _Scope, depth: int) 
     call = re.match(r"([A-Za-z_]\w*)\s*\(", operand)
     if call:
         name = call.group(1).lower()
-        if name not in _PASS_THROUGH_FUNCTIONS:
+        if name in _BOOLEAN_FUNCTIONS:
             return "fixed", []
+        if name not in _PASS_THROUGH_FUNCTIONS:
+            return "unknown", []
         inner = operand[call.end():_closing(operand, call.end() - 1)]
         if depth > _MAX_DEPTH:
             return "unknown", []
