@@ -144,6 +144,8 @@ def analyse(workspace: Workspace, pipelines: list[Pipeline], documents: dict[str
                             document = _load(workspace, path)
                         if isinstance(document, dict):
                             _GithubFile.read(document, texts, path, pipeline, injections, checkouts)
+            elif pipeline.system == "jenkins":
+                injections.extend(_jenkins(pipeline, texts, documents or {}))
             elif pipeline.system in _OTHER_SYSTEMS:
                 injections.extend(_OTHER_SYSTEMS[pipeline.system](pipeline, texts))
         except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError) as exc:
@@ -622,9 +624,9 @@ def _circleci(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
             for job_id, step in _steps(pipeline) for match in parameter.finditer(step.run)]
 
 
-def _jenkins(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
+def _jenkins(pipeline: Pipeline, texts: _Texts, documents: dict[str, Any]) -> list[Injection]:
     """`sh "... ${env.CHANGE_TITLE} ..."`: Groovy interpolates before the shell runs (single quotes are safe)."""
-    from devops_audit.collectors.ci.groovy import GroovyError, tokenize
+    from devops_audit.collectors.ci.groovy import GroovyError, parse
 
     sinks = sinks_table()
     names = "|".join(sinks["jenkins"]["variables"])
@@ -634,22 +636,21 @@ def _jenkins(pipeline: Pipeline, texts: _Texts) -> list[Injection]:
              for job in pipeline.jobs for step in job.steps}
     found = []
     for path in dict.fromkeys([pipeline.path, *pipeline.files]):
-        source = "\n".join(texts.get(path))
-        if "$" not in source:
-            continue
-        try:
-            tokens = tokenize(source)
-        except GroovyError:
-            continue  # the parser has reported it
-        for index, token in enumerate(tokens):
-            if token.kind != "name" or token.text not in shells:
+        nodes = documents.get(path)  # the statements the Jenkins parser read
+        if nodes is None:
+            try:
+                nodes = parse("\n".join(texts.get(path)))
+            except GroovyError:
+                continue  # the parser has reported it
+        for node in (inner for top in nodes for inner in top.walk()):
+            if node.name not in shells:
                 continue
-            job_id, locator = steps.get((path, token.line), ("", f"{token.text}:{token.line}"))
-            for string in _script_strings(tokens, index + 1):
+            job_id, locator = steps.get((path, node.line), ("", f"{node.name}:{node.line}"))
+            for string in _script_strings(node.tokens, 1):
                 for match in interpolation.finditer(string.text):
                     line = string.line + string.text.count("\n", 0, match.start())
-                    found.append(Injection("jenkins", path, line, locator, pipeline.path, job_id, token.text,
-                                           token.line, match.group(2), "arbitrary", [match.group(2)],
+                    found.append(Injection("jenkins", path, line, locator, pipeline.path, job_id, node.name,
+                                           node.line, match.group(2), "arbitrary", [match.group(2)],
                                            [t.raw for t in pipeline.triggers]))
     return found
 
@@ -674,8 +675,7 @@ def _script_strings(tokens: list[Any], start: int) -> list[Any]:
     return strings
 
 
-_OTHER_SYSTEMS = {"azure": _azure, "gitlab": _shell_variables, "bitbucket": _shell_variables, "circleci": _circleci,
-                  "jenkins": _jenkins}
+_OTHER_SYSTEMS = {"azure": _azure, "gitlab": _shell_variables, "bitbucket": _shell_variables, "circleci": _circleci}
 
 
 # -- suppressions ---------------------------------------------------------------------------------
