@@ -156,7 +156,10 @@ jobs:
             label: ${{ github.event.pull_request.labels[0].name }}
     steps:
       - id: date
-        run: echo "today=$(date +%F)" >> "$GITHUB_OUTPUT"
+        run: |
+          echo "today=$(date +%F)" >> "$GITHUB_OUTPUT"
+          echo "PR_BODY=${{ github.event.pull_request.body }}" >> $GITHUB_ENV
+          echo "STAMP=$(date +%s)" >> $GITHUB_ENV
       - uses: actions/github-script@v7
         id: api
         with:
@@ -169,6 +172,7 @@ jobs:
           echo "${{ matrix.python }} ${{ matrix.label }}"
           echo "${{ needs.meta.outputs.branch }}"
           echo "${{ steps.date.outputs.today }} ${{ steps.api.outputs.result }} ${{ env.FROM_RUNTIME }}"
+          echo "${{ env.PR_BODY }} ${{ env.STAMP }}"
 """
 
 
@@ -177,22 +181,25 @@ def test_env_matrix_and_outputs_are_followed_to_their_source(tmp_path):
     injections = facts(tmp_path)["injections"]
     assert [(f["line"], f["context"], f["capability"], f["via"]) for f in injections] == [
         (13, "github.event.pull_request.head.ref", "arbitrary", ["github.event.pull_request.head.ref"]),
-        (34, "env.PR_TITLE", "arbitrary", ["env.PR_TITLE", "github.event.pull_request.title"]),
-        (35, "env.LOCAL", "arbitrary", ["env.LOCAL", "github.event.pull_request.body"]),
-        (36, "matrix.label", "arbitrary", ["matrix.label", "github.event.pull_request.labels.0.name"]),
-        (37, "needs.meta.outputs.branch", "arbitrary",
+        (28, "github.event.pull_request.body", "arbitrary", ["github.event.pull_request.body"]),
+        (37, "env.PR_TITLE", "arbitrary", ["env.PR_TITLE", "github.event.pull_request.title"]),
+        (38, "env.LOCAL", "arbitrary", ["env.LOCAL", "github.event.pull_request.body"]),
+        (39, "matrix.label", "arbitrary", ["matrix.label", "github.event.pull_request.labels.0.name"]),
+        (40, "needs.meta.outputs.branch", "arbitrary",
          ["needs.meta.outputs.branch", "steps.info.outputs.branch", "github.event.pull_request.head.ref"]),
         # set at run time: listed, not judged
-        (38, "steps.date.outputs.today", "unknown", ["steps.date.outputs.today"]),
-        (38, "steps.api.outputs.result", "unknown", ["steps.api.outputs.result"]),
-        (38, "env.FROM_RUNTIME", "unknown", ["env.FROM_RUNTIME"]),
+        (41, "steps.date.outputs.today", "unknown", ["steps.date.outputs.today"]),
+        (41, "steps.api.outputs.result", "unknown", ["steps.api.outputs.result"]),
+        (41, "env.FROM_RUNTIME", "unknown", ["env.FROM_RUNTIME"]),
+        (42, "env.PR_BODY", "arbitrary", ["env.PR_BODY", "github.event.pull_request.body"]),  # via $GITHUB_ENV
+        (42, "env.STAMP", "unknown", ["env.STAMP"]),
     ]
     verdict = bd04(tmp_path)
-    assert [v["line"] for v in verdict["violations"]] == [13, 34, 35, 36, 37]
-    assert verdict["violations"][1]["message"] == (
+    assert [v["line"] for v in verdict["violations"]] == [13, 28, 37, 38, 39, 40, 42]
+    assert verdict["violations"][2]["message"] == (
         "${{ env.PR_TITLE }} (from github.event.pull_request.title) is an arbitrary string set by an attacker and "
         "expanded into a script (script injection)")
-    assert "3 expression(s) set at run time" in verdict["message"]
+    assert "4 expression(s) set at run time" in verdict["message"]
 
 
 # -- GitHub sinks ------------------------------------------------------------------------------------

@@ -40,8 +40,11 @@ _BOOLEAN_FUNCTIONS = {"contains", "startswith", "endswith", "success", "always",
                       "hashfiles"}
 _PASS_THROUGH_FUNCTIONS = {"format", "join", "tojson", "fromjson", "case"}
 _COMPARISON = re.compile(r"==|!=|<=|>=|<|>")
-_OUTPUT_LINE = re.compile(r"""([A-Za-z_][\w-]*)=(.*?)["']?\s*>>\s*["']?\$\{?GITHUB_OUTPUT""")
-_SET_OUTPUT = re.compile(r"::set-output name=([\w-]+)::(.*)")
+_WRITTEN = {  # `echo "name=value" >> "$GITHUB_OUTPUT"` (or the deprecated `::set-output`), `>> $GITHUB_ENV`
+    "GITHUB_OUTPUT": (re.compile(r"""([A-Za-z_][\w-]*)=(.*?)["']?\s*>>\s*["']?\$\{?GITHUB_OUTPUT"""),
+                      re.compile(r"::set-output name=([\w-]+)::(.*)")),
+    "GITHUB_ENV": (re.compile(r"""([A-Za-z_][\w-]*)=(.*?)["']?\s*>>\s*["']?\$\{?GITHUB_ENV"""),),
+}
 _SHELL_VALUE = re.compile(r"\$[\w{(]|`")
 _SUPPRESSION = re.compile(r"(?:#|//)\s*(devops-audit|zizmor)\s*:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$")
 _ZIZMOR_RULES = {"template-injection": "SR.BD.04", "dangerous-triggers": "SR.BD.04", "artipacked": "SR.BD.04",
@@ -330,7 +333,12 @@ class _GithubFile:
             env = holder.get("env") if isinstance(holder, dict) else None
             if isinstance(env, dict) and name in env:
                 return _rate_value(env[name], self, scope, depth)
-        return "unknown", []  # set at run time (`>> $GITHUB_ENV`) or by the runner
+        earlier = scope.steps[:scope.steps.index(scope.step)] if scope.step in scope.steps else []
+        for step in reversed(earlier):  # the last earlier step writing it to $GITHUB_ENV wins
+            written = self._written(step, name, "GITHUB_ENV", scope, depth)
+            if written is not None:
+                return written
+        return "unknown", []  # set by an action or the runner
 
     def _matrix(self, name: str, scope: _Scope, depth: int) -> tuple[str, list[str]]:
         strategy = scope.job.get("strategy") if isinstance(scope.job, dict) else None
@@ -353,18 +361,24 @@ class _GithubFile:
 
     def _step_output(self, step_id: str, output: str, scope: _Scope, depth: int) -> tuple[str, list[str]]:
         step = next((s for s in scope.steps if isinstance(s, dict) and str(s.get("id")) == step_id), None)
-        if step is None or not isinstance(step.get("run"), str):
-            return "unknown", []  # an action's output, or a step we cannot see
-        lines = [line for line in step["run"].splitlines() if len(line) <= _MAX_LINE and output in line]
-        values = [m.group(2) for line in lines for pattern in (_OUTPUT_LINE, _SET_OUTPUT)
-                  for m in pattern.finditer(line) if m.group(1) == output]
+        written = self._written(step, output, "GITHUB_OUTPUT", scope, depth) if step is not None else None
+        return written or ("unknown", [])  # an action's output, or a step we cannot see
+
+    def _written(self, step: Any, name: str, target: str, scope: _Scope, depth: int) -> tuple[str, list[str]] | None:
+        """What a `run` step writes as `name` to $GITHUB_OUTPUT / $GITHUB_ENV; None when it does not."""
+        run = step.get("run") if isinstance(step, dict) else None
+        if not isinstance(run, str) or target not in run:
+            return None
+        lines = [line for line in run.splitlines() if len(line) <= _MAX_LINE and name in line]
+        values = [m.group(2) for line in lines for pattern in _WRITTEN[target]
+                  for m in pattern.finditer(line) if m.group(1) == name]
         if not values:
-            return "unknown", []
+            return None
         rated = []
         for value in values:
             if _EXPRESSION.search(value):
                 rated.append(_rate_value(value, self, _Scope(scope.job, scope.steps, step), depth))
-            else:
+            else:  # a shell value (`$(date)`, `$label`) is computed at run time; a literal is fixed
                 rated.append(("unknown" if _SHELL_VALUE.search(value) else "fixed", []))
         return _worst(rated)
 
