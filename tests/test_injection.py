@@ -104,6 +104,41 @@ jobs:
                                (7, "github.ref", "arbitrary")]
 
 
+RELEASE = """\
+on:
+  push:
+    tags: ["v*"]
+  workflow_dispatch:
+    inputs:
+      notes: {type: string}
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          make release VERSION=${{ github.ref_name }}
+          echo "${{ inputs.notes }}" >> NOTES.md
+"""
+
+
+def test_values_only_writers_set_are_listed_not_failed(tmp_path):
+    write(tmp_path, {WORKFLOW: RELEASE})
+    assert [(f["line"], f["context"], f["capability"], f["reach"]) for f in facts(tmp_path)["injections"]] == [
+        (12, "github.ref_name", "arbitrary", "writers"), (13, "inputs.notes", "arbitrary", "writers")]
+    verdict = bd04(tmp_path)
+    assert verdict["status"] == "pass"
+    assert "2 expression(s) only people with push access can set" in verdict["message"]
+    write(tmp_path, {".devops-audit.yml": "params:\n  SR.BD.04: {include_writers: true}\n"})
+    assert [v["line"] for v in bd04(tmp_path)["violations"]] == [12, 13]
+
+
+def test_reach_follows_the_trigger_that_sets_each_value(tmp_path):
+    write(tmp_path, {WORKFLOW: RELEASE.replace("  workflow_dispatch:", "  pull_request:\n  workflow_dispatch:")
+                     .replace("make release", "echo ${{ github.head_ref }} && make release")})
+    assert [(f["context"], f["reach"]) for f in facts(tmp_path)["injections"]] == [
+        ("github.head_ref", "anyone"), ("github.ref_name", "writers"), ("inputs.notes", "writers")]
+
+
 DISPATCH = """\
 on:
   workflow_dispatch:

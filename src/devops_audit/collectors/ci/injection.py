@@ -91,6 +91,9 @@ class Injection:
     suppressed: bool = False
     suppression: str = ""  # the comment that suppresses it, or why a comment was not honoured
     input: str = ""  # the action input run as code (sink `with:<input>`)
+    # who can set the value: `anyone` (a pull request / issue / comment author, the caller of a reusable workflow
+    # or action) or `writers` (only people who can push refs or start the workflow by hand)
+    reach: str = "anyone"
 
 
 @dataclass
@@ -274,8 +277,22 @@ class _GithubFile:
             found.append(Injection(
                 "github", self.path, line, locator, self.pipeline.path, job_id, sink, key_line,
                 " ".join(match.group(1).split()), capability, via, self.triggers,
-                input=key if sink.startswith("with:") else ""))
+                input=key if sink.startswith("with:") else "", reach=self.reach(via)))
         return found
+
+    def reach(self, via: list[str]) -> str:
+        """`writers` when the value comes from a ref only writers create, or no trigger lets an outsider in."""
+        github = sinks_table()["github"]
+        origin = via[-1] if via else ""
+        if origin in github["writer_contexts"]:
+            return "writers"
+        if origin.startswith(("inputs.", "github.event.inputs.")) and not self.is_action:
+            call = self.events.get("workflow_call")  # a caller passes anything; a manual run needs write access
+            declared = call.get("inputs") if isinstance(call, dict) else None
+            return "anyone" if isinstance(declared, dict) and origin.rsplit(".", 1)[-1] in declared else "writers"
+        if self.is_action or any(event in github["outsider_triggers"] for event in self.triggers):
+            return "anyone"
+        return "writers"
 
     def _value_start(self, key_line: int) -> int:
         """Where a value's text starts: the key's line, or the anchor it aliases (`run: *script`)."""
