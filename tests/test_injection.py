@@ -609,3 +609,4 @@ def test_explain_lists_context_classes_and_sinks_from_the_data():
     assert "- **arbitrary** (any string an attacker chooses): `github.head_ref`, `github.ref`" in out
     assert "`actions/github-script` script" in out and "`nick-fields/retry` command" in out
     assert "`$(...)` macros" in out and "`<< pipeline.git.branch >>`" in out
+    assert "**writers** otherwise, and always for `github.ref`" in out

@@ -776,7 +776,11 @@ def describe() -> str:
     lines += ["- `inputs.*`: string inputs of `workflow_call` / `workflow_dispatch` and every input of a composite "
               "action are arbitrary; boolean, number, choice and environment inputs are fixed",
               "- `env.*`, `matrix.*`, `steps.*.outputs.*`, `needs.*.outputs.*`: followed to their source where it "
-              "is written in the file; **unknown** when set at run time (listed, never failed)", "",
+              "is written in the file; **unknown** when set at run time (listed, never failed)",
+              "- who can set it: **anyone** when an outsider fires one of the triggers ("
+              + ", ".join(f"`{t}`" for t in sinks["github"]["outsider_triggers"]) + ") or calls the action; "
+              "**writers** otherwise, and always for " + ", ".join(f"`{c}`" for c in sinks["github"]["writer_contexts"])
+              + " (counted, failed only with `include_writers`)", "",
               "### Sinks", "",
               "- GitHub: `run:` of workflow and composite-action steps; action inputs run as code: "
               + ", ".join(f"`{a}` {'/'.join(i)}" for a, i in sinks["github"]["code_inputs"].items()),
