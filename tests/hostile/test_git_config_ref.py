@@ -155,7 +155,7 @@ def test_the_gitlab_component_uses_the_target_branch_on_merge_requests(pull_requ
     job = _interpolated({"formats": "json"})["devops-audit"]
     env = {**os.environ, **{k: str(v) for k, v in job["variables"].items()}, "DEVOPS_AUDIT_PATH": str(checkout),
            "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "PYTHONPATH": os.pathsep.join(sys.path)}
-    run = subprocess.run(["sh", "-c", job["script"][1]], cwd=tmp_path, env=env, capture_output=True, text=True,
+    run = subprocess.run(["sh", "-c", job["script"][-1]], cwd=tmp_path, env=env, capture_output=True, text=True,
                          timeout=300)
 
     assert run.returncode == 1, run.stdout + run.stderr  # the target branch's gate fails the change
