@@ -25,6 +25,20 @@ args=(scan "${INPUT_PATH:-.}" -f terminal -f "sarif=$sarif" -f "json=$json" -f "
 [ -n "${INPUT_CONFIG:-}" ] && args+=(--config "$INPUT_CONFIG")
 [ -n "${INPUT_SARIF_CATEGORY:-}" ] && args+=(--sarif-category "$INPUT_SARIF_CATEGORY")
 
+# config-ref (pull requests: the base branch): the gate's own configuration comes from that ref, fetched
+# when the checkout lacks it (shallow only when the clone already is); a ref that cannot be had fails the step.
+if [ -n "${INPUT_CONFIG_REF:-}" ] && [ -z "${INPUT_CONFIG:-}" ]; then
+  repo="${INPUT_PATH:-.}"
+  base="refs/remotes/origin/$INPUT_CONFIG_REF"
+  if ! git -C "$repo" rev-parse --verify -q "$base^{commit}" >/dev/null; then
+    depth=()
+    [ "$(git -C "$repo" rev-parse --is-shallow-repository 2>/dev/null)" = true ] && depth=(--depth=1)
+    git -C "$repo" fetch --quiet --no-tags "${depth[@]}" origin "+refs/heads/$INPUT_CONFIG_REF:$base" \
+      || fail "cannot fetch '$INPUT_CONFIG_REF' to read the gate's configuration (config-ref)"
+  fi
+  args+=(--config-ref "$base")
+fi
+
 IFS=', ' read -ra fail_on <<< "${INPUT_FAIL_ON:-}"
 for rule in "${fail_on[@]}"; do
   [ -n "$rule" ] && args+=(--fail-on "$rule")

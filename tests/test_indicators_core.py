@@ -47,8 +47,11 @@ def test_committed_binaries_are_located(legacy):
 def test_script_injection_and_pr_head_checkout_are_located(legacy):
     violations = legacy["SR.BD.04"]["violations"]
     assert [(v["line"], v["message"]) for v in violations] == [
-        (17, "untrusted input is interpolated into a shell script (script injection)"),
-        (12, "a pull_request_target/workflow_run workflow checks out the pull request's code"),
+        (17, "${{ github.event.pull_request.title }} is an arbitrary string set by an attacker and expanded into "
+             "a script (script injection)"),
+        (12, "a pull_request_target workflow (.github/workflows/build.yml:6) checks out the untrusted head "
+             "`${{ github.event.pull_request.head.sha }}`, keeps the token in .git/config (`persist-credentials`), "
+             "with the default token permissions"),
     ]
     assert all(v["path"] == ".github/workflows/build.yml" for v in violations)
 

@@ -50,3 +50,9 @@ def test_installed_wheel_scans_the_example_from_elsewhere(installed, tmp_path):
     assert len(report["indicators"]) >= 45
     assert run_installed(installed, "policy", "check", str(installed / "devops_audit" / "_data" / "policies"),
                          cwd=tmp_path).returncode == 0
+
+
+def test_wheel_carries_the_injection_tables(installed):
+    ci = installed / "devops_audit" / "collectors" / "ci"
+    assert (ci / "contexts.json").is_file()  # generated from GitHub's webhook schemas
+    assert (ci / "injection.yaml").is_file()

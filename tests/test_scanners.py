@@ -124,8 +124,8 @@ def test_repository_code_is_never_executed(repo, tmp_path):
 
 
 def test_a_missing_scanner_names_the_extra(repo, tmp_path, monkeypatch):
-    monkeypatch.setattr(scanners, "_bandit_command", lambda: None)
-    monkeypatch.setattr(scanners, "_semgrep_command", lambda: None)
+    monkeypatch.setattr(scanners, "_bandit_command", lambda root: None)
+    monkeypatch.setattr(scanners, "_semgrep_command", lambda root: None)
 
     evidence = run(repo, tmp_path)
 
@@ -135,8 +135,8 @@ def test_a_missing_scanner_names_the_extra(repo, tmp_path, monkeypatch):
 
 
 def test_a_hanging_scanner_is_stopped_at_the_timeout(repo, tmp_path, monkeypatch):
-    monkeypatch.setattr(scanners, "_bandit_command", lambda: [sys.executable, "-c", "import time; time.sleep(60)"])
-    monkeypatch.setattr(scanners, "_semgrep_command", lambda: [sys.executable, "-c", "print('not json')"])
+    monkeypatch.setattr(scanners, "_bandit_command", lambda root: [sys.executable, "-c", "import time; time.sleep(60)"])
+    monkeypatch.setattr(scanners, "_semgrep_command", lambda root: [sys.executable, "-c", "print('not json')"])
 
     outcomes = scanners.run_scanners(Workspace(repo), CollectOptions(scanner_timeout=0.5, cache_dir=str(tmp_path)))
 

@@ -1,12 +1,20 @@
-"""`.devops-audit.yml`: validated against `schemas/config.schema.json`; errors name file, line and key."""
+"""`.devops-audit.yml`: validated against `schemas/config.schema.json`; errors name file, line and key.
+
+The repository's own config (`repository=` its root) is confined to it: a symlink leading out, a FIFO, a device
+or a folder in its place, and policy paths (or files inside a named policy folder) that resolve outside the
+repository are refused with exit 3 and a one-line message that never shows the file's content.
+"""
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devops_audit.errors import ConfigError
+from devops_audit.errors import ConfigError, TargetError
+from devops_audit.facts import InventoryEntry
 from devops_audit.resources import load_schema
 from devops_audit.yamlsafe import YamlError, line_of, load_documents
 
@@ -37,6 +45,7 @@ class Config:
     collectors: dict[str, Any] = field(default_factory=dict)
     project: dict[str, Any] = field(default_factory=dict)  # the project's kind, when detection gets it wrong
     lines: dict[str, int] = field(default_factory=dict)  # top-level key -> line, for later error messages
+    inventory: list[InventoryEntry] = field(default_factory=list)  # notes for the report (e.g. --config-ref)
 
 
 def parse_targets(text: str, source: str = "--target") -> dict[str, int]:
@@ -50,24 +59,64 @@ def parse_targets(text: str, source: str = "--target") -> dict[str, int]:
     return targets
 
 
-def load_config(path: Path, *, required: bool) -> Config:
-    """Read and validate a config file; a missing default file is an empty config."""
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def load_config(path: Path, *, required: bool, repository: Path | None = None) -> Config:
+    """Read and validate a config file; a missing default file is an empty config. With `repository`, the
+    file is the repository's own: it and the policy paths it names must stay inside it (TargetError)."""
+    if repository is not None:
+        check_inside(path, repository, "config file")
     if not path.is_file():
         if required:
             raise ConfigError(f"{path}: config file not found")
         return Config()
     try:
-        text = path.read_bytes()[: 1024 * 1024 + 1].decode("utf-8-sig", errors="replace")
-        documents = load_documents(text)
-    except YamlError as exc:
-        raise ConfigError(f"{path}:{exc.line or 1}: {exc.reason}") from None
+        data = path.read_bytes()[: MAX_CONFIG_BYTES + 1]
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    return parse_config(data, path, repository)
+
+
+def check_inside(path: Path, repository: Path, what: str) -> None:
+    """Refuse (TargetError, exit 3) a path of the repository that leads out of it or is not a regular file."""
+    shown = _shown(path, repository)
+    if not os.path.lexists(path):
+        return
+    real = Path(os.path.realpath(path))
+    if real != repository and repository not in real.parents:
+        raise TargetError(f"{shown}: {what} resolves outside the repository; refused")
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode) and not (stat.S_ISDIR(mode) and what == "policy folder"):
+        raise TargetError(f"{shown}: {what} is not a regular file ({_kind(mode)}); refused")
+
+
+def _shown(path: Path, repository: Path) -> str:
+    try:
+        return Path(os.path.abspath(path)).relative_to(repository).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a file")
+
+
+def parse_config(raw: bytes, path: Path, repository: Path | None = None) -> Config:
+    """A config from its bytes; policy paths are relative to `path`'s folder (confined with `repository`)."""
+    try:
+        documents = load_documents(raw.decode("utf-8-sig", errors="replace"))
+    except YamlError as exc:
+        raise ConfigError(f"{path}:{exc.line or 1}: {exc.reason}") from None
     data = documents[0] if documents else None
     if data is None:
         return Config(path=str(path))
     _validate(path, data)
     base = path.parent
+    if repository is not None:
+        _confine_policies(base, data.get("policies") or [], repository)
     history = data.get("history") or {}
     api = data.get("api") or {}
     return Config(
@@ -90,6 +139,15 @@ def load_config(path: Path, *, required: bool) -> Config:
         project=dict(data.get("project") or {}),
         lines={str(k): line_of(data, k) for k in data},
     )
+
+
+def _confine_policies(base: Path, paths: list[Any], repository: Path) -> None:
+    for raw in paths:
+        path = base / str(raw)
+        check_inside(path, repository, "policy folder" if path.is_dir() else "policy file")
+        if path.is_dir():
+            for inner in sorted([*path.glob("*.yaml"), *path.glob("*.yml")]):
+                check_inside(inner, repository, "policy file")
 
 
 def _validate(path: Path, data: Any) -> None:

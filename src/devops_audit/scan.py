@@ -18,6 +18,7 @@ class ScanOptions:
     """Everything the command line can say about one scan (config file values fill the gaps)."""
 
     config_path: str | None = None
+    config_ref: str | None = None  # read the gate's config from this git ref (a pull request's base branch)
     targets: dict[str, int] = field(default_factory=dict)
     policy_paths: list[str] = field(default_factory=list)
     evidence: dict[str, list[str]] = field(default_factory=dict)
@@ -33,10 +34,19 @@ class ScanOptions:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def load_scan_config(root: Path, options: ScanOptions) -> Config:
+def load_scan_config(root: Path, options: ScanOptions, workspace: Any = None) -> Config:
+    """`--config FILE` (the user's, read where it is), `--config-ref REF`, or the repository's own (confined)."""
+    if options.config_ref:
+        from devops_audit.config_ref import load_config_at_ref
+        from devops_audit.errors import UsageError
+        from devops_audit.workspace import Workspace
+
+        if options.config_path:
+            raise UsageError("--config and --config-ref exclude each other")
+        return load_config_at_ref(workspace or Workspace(root), options.config_ref)
     if options.config_path:
         return load_config(Path(options.config_path), required=True)
-    return load_config(root / DEFAULT_CONFIG_NAME, required=False)
+    return load_config(root / DEFAULT_CONFIG_NAME, required=False, repository=root)
 
 
 def _policies(paths: tuple[str, ...]):  # -> PolicySet
@@ -66,7 +76,8 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
 
     options = options or ScanOptions()
     workspace = Workspace(target)  # raises TargetError first: a missing target beats a bad config
-    config = load_scan_config(workspace.root, options)
+    workspace.listed  # noqa: B018 - a broken git checkout is exit 3 before anything runs
+    config = load_scan_config(workspace.root, options, workspace)
     policies = _policies(tuple(config.policies) + tuple(options.policy_paths))
     check_params(config, {i.id: i.params for i in policies.indicators})
     check_settings(policies, config, options)
@@ -88,6 +99,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
         settings={**config.collectors, **({"project": config.project} if config.project else {}), **options.settings},
     )
     evidence = collect_all(workspace, collect_options)
+    workspace.close()
     verdicts = evaluate(policies, evidence, config.params, set(config.disable))
     check_locations(verdicts, workspace.root)
     extras = _accept(verdicts, config, options)
@@ -98,7 +110,8 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
         from devops_audit.baseline import accepted_by_baseline
 
         gate_areas = compute_levels(policies.areas, accepted_by_baseline(verdicts, extras["baseline"]), targets)
-    inventory = sorted((e for ev in evidence.values() for e in ev.inventory), key=lambda e: (e.path, e.kind))
+    inventory = sorted([*config.inventory, *(e for ev in evidence.values() for e in ev.inventory)],
+                       key=lambda e: (e.path, e.kind))
     now = options.now or datetime.now(UTC).isoformat(timespec="seconds")
     result = ScanResult(
         target=str(workspace.root), git=workspace.git, verdicts=verdicts, areas=areas, inventory=inventory,

@@ -1,10 +1,15 @@
 """Run bandit and semgrep (our shipped rules) on a repository, offline and time-bounded, with a cache.
 
 Used by `--run-scanners` (`CollectOptions.run_scanners`). Both tools only parse the repository's files;
-nothing of the repository is executed. bandit runs as `python -m bandit -r . -f json` with tests, virtual
-environments and vendored folders excluded; semgrep runs as `semgrep scan --config <our rules>
---metrics=off --disable-version-check` (no registry, no network). Each run is bounded by
-`options.scanner_timeout` seconds (the whole process group is killed past it).
+nothing of the repository is executed, and neither can import the repository's modules (a planted `yaml.py`,
+`bandit/` or `sitecustomize.py`): each runs isolated (`python -I`: no current folder, no `PYTHONPATH`, no user
+site), from an empty temporary folder outside the repository, on the repository's absolute path, with
+`PYTHON*` variables removed and git (which semgrep calls) hardened through `GIT_CONFIG_*` variables (see
+`gitcmd`). bandit runs as `python -I -m bandit -r <root> -f json` with tests, virtual environments and vendored
+folders excluded; semgrep runs as `semgrep scan --config <our rules> --metrics=off --disable-version-check
+--no-git-ignore` (no registry, no network). Each run is bounded by `options.scanner_timeout` seconds (the whole
+process group is killed past it). Their output is untrusted input: bounded, parsed as JSON of the expected
+shape, paths made repository-relative, then read by the same parsers as any report.
 
 Results are cached in `<cache_dir>/scanners/` (default `~/.cache/devops-audit/scanners/`) as
 `<commit>-<tool>-<key>.json`, where the key hashes our ruleset and the size and modification time of every
@@ -22,6 +27,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +76,7 @@ def run_scanners(workspace: Workspace, options: Any) -> list[ScanOutcome]:
         if cached is not None:
             outcomes.append(ScanOutcome(tool, "cached", f"{tool}: cached result of {cache_file.name}", cached))
             continue
-        argv = command()
+        argv = command(workspace.root)
         if argv is None:
             outcomes.append(ScanOutcome(tool, "missing", f"{tool} is not installed; {INSTALL_HINT}"))
             continue
@@ -107,43 +113,63 @@ def _tree_digest(workspace: Workspace) -> str:
     return digest.hexdigest()
 
 
-def _bandit_command() -> list[str] | None:
+def _bandit_command(root: Path) -> list[str] | None:
     if importlib.util.find_spec("bandit") is not None:
-        launcher = [sys.executable, "-m", "bandit"]
+        launcher = [sys.executable, "-I", "-m", "bandit"]
     elif shutil.which("bandit"):
         launcher = [str(shutil.which("bandit"))]
     else:
         return None
-    return [*launcher, "-r", ".", "-f", "json", "-q", "-x", ",".join(BANDIT_EXCLUDES)]
+    base = root.as_posix()
+    excludes = [f"{base}/{pattern.removeprefix('*/')}" for pattern in BANDIT_EXCLUDES]
+    excludes += [f"{base}/{pattern}" for pattern in BANDIT_EXCLUDES]
+    return [*launcher, "-r", base, "-f", "json", "-q", "-x", ",".join(excludes)]
 
 
-def _semgrep_command() -> list[str] | None:
+def _semgrep_command(root: Path) -> list[str] | None:
     beside = Path(sys.executable).parent / "semgrep"
-    executable = str(beside) if beside.is_file() else shutil.which("semgrep")
-    if executable is None:
+    if beside.is_file():  # our own environment's console script: run it isolated too
+        launcher = [sys.executable, "-I", str(beside)]
+    elif shutil.which("semgrep"):
+        launcher = [str(shutil.which("semgrep"))]
+    else:
         return None
-    return [executable, "scan", "--config", str(RULES_DIR), "--json", "--metrics=off", "--disable-version-check",
-            "--quiet", "--timeout", "30", "."]
+    return [*launcher, "scan", "--config", str(RULES_DIR), "--json", "--metrics=off", "--disable-version-check",
+            "--no-git-ignore", "--quiet", "--timeout", "30", root.as_posix()]
 
 
-def _run(tool: str, argv: list[str], cwd: Path, timeout: float) -> ScanOutcome:
-    env = {**os.environ, "SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0",
-           "PYTHONDONTWRITEBYTECODE": "1"}
+def scanner_env() -> dict[str, str]:
+    """The environment a scanner gets: no `PYTHON*` variable, no inherited git setting, git hardened."""
+    from devops_audit.gitcmd import OVERRIDES, hardened_env
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "GIT_"))}
+    env.update({k: v for k, v in hardened_env().items() if k.startswith("GIT_")})
+    env["GIT_CONFIG_COUNT"] = str(len(OVERRIDES))
+    for index, setting in enumerate(OVERRIDES):
+        key, _, value = setting.partition("=")
+        env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value
+    env.update({"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0", "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONNOUSERSITE": "1", "PYTHONSAFEPATH": "1"})
+    return env
+
+
+def _run(tool: str, argv: list[str], root: Path, timeout: float) -> ScanOutcome:
     started = time.monotonic()
-    try:
-        process = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, start_new_session=True)
-    except OSError as exc:
-        return ScanOutcome(tool, "failed", f"{tool} could not start: {exc}; {INSTALL_HINT}")
-    try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        return ScanOutcome(tool, "timeout", f"{tool} timed out after {timeout:g} s (scanner_timeout)",
-                           seconds=time.monotonic() - started)
+    with tempfile.TemporaryDirectory(prefix=f"devops-audit-{tool}-") as outside:
+        try:
+            process = subprocess.Popen(argv, cwd=outside, env=scanner_env(), stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as exc:
+            return ScanOutcome(tool, "failed", f"{tool} could not start: {exc}; {INSTALL_HINT}")
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return ScanOutcome(tool, "timeout", f"{tool} timed out after {timeout:g} s (scanner_timeout)",
+                               seconds=time.monotonic() - started)
     seconds = time.monotonic() - started
-    document = _parse_output(out)
+    document = _parse_output(out, root)
     if document is None:
         tail = err.decode("utf-8", "replace").strip().splitlines()[-3:]
         reason = " | ".join(tail) or "no output"
@@ -154,14 +180,22 @@ def _run(tool: str, argv: list[str], cwd: Path, timeout: float) -> ScanOutcome:
     return ScanOutcome(tool, "ran", f"{tool} ran in {seconds:.1f} s: {count} result(s)", document, seconds)
 
 
-def _parse_output(out: bytes) -> dict[str, Any] | None:
+def _parse_output(out: bytes, root: Path) -> dict[str, Any] | None:
+    """The scanner's JSON report, untrusted: bounded, of the expected shape, paths relative to the root."""
     if not out or len(out) > _OUTPUT_LIMIT:
         return None
     try:
         document = json.loads(out)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         return None
-    return document if isinstance(document, dict) and isinstance(document.get("results"), list) else None
+    if not (isinstance(document, dict) and isinstance(document.get("results"), list)):
+        return None
+    prefix = root.as_posix().rstrip("/") + "/"
+    for result in document["results"]:
+        for key in ("filename", "path"):  # bandit, semgrep
+            if isinstance(result, dict) and isinstance(result.get(key), str) and result[key].startswith(prefix):
+                result[key] = result[key][len(prefix):]
+    return document
 
 
 def _shorten_rule_ids(document: dict[str, Any]) -> None:

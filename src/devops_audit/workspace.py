@@ -1,8 +1,18 @@
 """The only door to the repository: its file list and safe, bounded reads.
 
-Nothing here executes repository content. Paths are repository-relative POSIX strings; a path (or a
-symlink) that resolves outside the root is refused, files over the size limit are refused, text is decoded
-tolerantly, YAML goes through `yamlsafe`, XML through `defusedxml`.
+Nothing here executes repository content, and git runs only through `gitcmd` (hardened). Paths are
+repository-relative POSIX strings; a path (or a symlink) that resolves outside the root is refused, files over
+the size limit are refused, text is decoded tolerantly, YAML goes through `yamlsafe`, XML through `defusedxml`.
+
+The file list of a git repository is one `git ls-files -z -s -t` (tracked files, with their blob ids):
+
+- a checkout without an index (or an empty one) while HEAD has a tree, and a bare repository, are read from
+  HEAD's tree (`git ls-tree -r -z HEAD`, contents through `git cat-file --batch`, never a checkout);
+- sparse-checkout entries absent from the folder are read from their blobs;
+- what cannot be read as it should never disappears silently: a tracked path that is a FIFO, a device or a
+  folder stays listed (reading it is an error its collector records), and the workspace's own `problems`
+  (inventory entries) name submodules, tracked files missing from the folder, symlinked folders, folders that
+  cannot be listed, and a `.git` that points at another repository (refused: its metadata is not read).
 """
 
 from __future__ import annotations
@@ -10,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from devops_audit.errors import EvidenceError, TargetError
+from devops_audit.facts import InventoryEntry
+from devops_audit.gitcmd import BlobReader, GitError, run_git
 
 __all__ = ["Workspace", "GitInfo", "MiB", "SKIPPED_DIRS"]
 
@@ -25,6 +38,10 @@ SKIPPED_DIRS = frozenset(
     {".git", "node_modules", "vendor", "third_party", ".venv", "venv", ".tox", "__pycache__",
      ".mypy_cache", ".pytest_cache", "site-packages", "bower_components"}
 )
+# folders whose loss a collector must hear about (their problems join that collector's inventory)
+EVIDENCE_FOLDERS = {".github/workflows": "ci", ".github": "ci", ".circleci": "ci", ".gitlab": "ci",
+                    ".azure-pipelines": "ci"}
+_SUBMODULE_MODE = "160000"
 
 
 @dataclass(frozen=True)
@@ -50,30 +67,86 @@ class Workspace:
         self.root = path.resolve()
         self.max_file_bytes = max_file_bytes
         self.exclude = tuple(exclude)
+        self.problems: list[InventoryEntry] = []  # what the file list could not cover, with the reason
+        self._blobs: dict[str, str] = {}  # path -> blob id, for files read from git objects
+        self._reader: BlobReader | None = None
+        self.source = "folder"  # folder | index | HEAD tree
         # absolute globs of reports named on the command line (`--evidence KIND=PATH`): the person running the
         # tool chose them, so they are read where they are (CI writes to $RUNNER_TEMP); nothing else leaves the root
         self.named_outside: tuple[str, ...] = ()
 
+    # -- git -----------------------------------------------------------------------------------
+    @cached_property
+    def git_dir(self) -> Path | None:
+        """The repository's git directory, or None (not git, or a `.git` refused as leading elsewhere)."""
+        dot_git = self.root / ".git"
+        if not os.path.lexists(dot_git):
+            return self.root if _is_bare(self.root) else None
+        real = Path(os.path.realpath(dot_git))
+        if dot_git.is_file() and not dot_git.is_symlink():
+            real = _gitfile_target(dot_git)
+            if real is None or not (self._inside(real) or _links_back(real, self.root)):
+                self._problem(".git", "error", "a `.git` file pointing at a git directory outside the repository "
+                              "that is not a worktree or submodule of it; refused, its history is not read")
+                return None
+        elif not self._inside(real):
+            self._problem(".git", "error", "`.git` is a symlink leading outside the repository; refused, "
+                          "its history is not read")
+            return None
+        elif (real / "commondir").is_file() and not self._inside(_common_dir(real)):
+            self._problem(".git", "error", "`.git/commondir` names a git directory outside the repository; "
+                          "refused, its history is not read")
+            return None
+        return real if real.is_dir() else None
+
+    @property
+    def is_git(self) -> bool:
+        return self.git_dir is not None
+
+    @cached_property
+    def common_dir(self) -> Path | None:
+        """Where a linked worktree's shared metadata (objects, refs, `shallow`) lives."""
+        return None if self.git_dir is None else _common_dir(self.git_dir)
+
+    def git_run(self, *args: str, ok_codes: tuple[int, ...] = (0,), timeout: float = 120.0) -> bytes:
+        """One hardened git command on this repository (`gitcmd.run_git`); raises GitError."""
+        if self.git_dir is None:
+            raise GitError(args[0] if args else "git", "not a git repository")
+        work_tree = None if self.git_dir == self.root else self.root
+        return run_git(args, cwd=self.root, git_dir=self.git_dir, work_tree=work_tree, ok_codes=ok_codes,
+                       timeout=timeout)
+
+    def git_text(self, *args: str) -> str | None:
+        """A git command's output as text, or None when git fails (a missing ref, a broken repository)."""
+        try:
+            return self.git_run(*args).decode("utf-8", "replace").strip()
+        except GitError:
+            return None
+
+    @cached_property
+    def git(self) -> GitInfo | None:
+        """Commit and branch of HEAD, or None when this is not a usable git repository."""
+        if not self.is_git:
+            return None
+        out = self.git_text("rev-parse", "HEAD", "--symbolic-full-name", "HEAD")
+        if out:
+            commit, _, ref = out.partition("\n")
+            return GitInfo(commit.strip(), ref.strip().removeprefix("refs/heads/") if ref.startswith("refs/heads/")
+                           else None)
+        unborn = self.git_text("symbolic-ref", "-q", "HEAD")
+        return GitInfo(None, unborn.removeprefix("refs/heads/") if unborn else None)
+
     # -- the file list -------------------------------------------------------------------------
     @cached_property
-    def is_git(self) -> bool:
-        return (self.root / ".git").exists()
-
-    @cached_property
-    def _repo(self) -> Any:
-        import git  # GitPython: imported only for git repositories
-
-        return git.Repo(self.root)
+    def listed(self) -> list[str]:
+        """Every file of the repository before `exclude`; raises TargetError for a broken git checkout."""
+        listed = self._git_files() if self.is_git else None
+        return listed if listed is not None else list(self._walk())
 
     @cached_property
     def files(self) -> list[str]:
         """Tracked files of a git repository, else every file outside skipped folders; sorted."""
-        listed = self._git_files() if self.is_git else None
-        if listed is None:
-            listed = list(self._walk())
-        if self.exclude:
-            listed = [p for p in listed if not self.is_excluded(p)]
-        return sorted(listed)
+        return sorted(p for p in self.listed if not (self.exclude and self.is_excluded(p)))
 
     @cached_property
     def file_set(self) -> frozenset[str]:
@@ -84,36 +157,101 @@ class Workspace:
                    for pattern in self.exclude)
 
     def _git_files(self) -> list[str] | None:
+        bare = self.git_dir == self.root
         try:
-            out = self._repo.git.ls_files("-z")
-        except Exception:  # not a usable repository (corrupt, bare, permission): fall back to a walk
+            out = b"" if bare else self.git_run("ls-files", "-z", "-s", "-t")
+        except GitError as exc:
+            self._problem(".git", "error", f"{exc}; files were listed from the folder instead")
             return None
+        if not out.strip(b"\0"):
+            return self._head_tree(bare)
+        self.source = "index"
         result = []
-        for rel in out.split("\0"):
-            full = self.root / rel
-            if rel and (os.path.islink(full) or os.path.isfile(full)):
+        for record in out.decode("utf-8", "surrogateescape").split("\0"):
+            meta, _, rel = record.partition("\t")
+            fields = meta.split()
+            if not rel or len(fields) != 4 or fields[3] not in ("0", "2"):
+                continue  # conflict stages 1 and 3 repeat a path already listed
+            tag, mode, blob = fields[0], fields[1], fields[2]
+            if mode == _SUBMODULE_MODE:
+                self._problem(rel, "skipped", "a git submodule: its files are not part of this scan (scan it on its own)")
+                continue
+            kept = self._tracked(rel, blob, sparse=tag == "S")
+            if kept:
                 result.append(rel)
         return result
 
-    def _walk(self) -> Iterator[str]:
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
-            base = Path(dirpath).relative_to(self.root).as_posix()
-            for name in filenames:
-                yield name if base == "." else f"{base}/{name}"
-
-    @cached_property
-    def git(self) -> GitInfo | None:
-        """Commit and branch of HEAD, or None when this is not a usable git repository."""
-        if not self.is_git:
-            return None
+    def _tracked(self, rel: str, blob: str, *, sparse: bool) -> bool:
+        """Whether a tracked path stays listed; records why when it does not."""
+        full = self.root / rel
         try:
-            repo = self._repo
-            commit = repo.head.commit.hexsha if repo.head.is_valid() else None
-            branch = None if repo.head.is_detached else repo.active_branch.name
-        except Exception:
-            return GitInfo(None, None)
-        return GitInfo(commit, branch)
+            info = os.lstat(full)
+        except OSError:
+            if sparse:  # outside the sparse checkout: read the committed content
+                self._blobs[rel] = blob
+                return True
+            self._problem(rel, "skipped", "tracked but missing from the working folder (deleted, or a broken "
+                          "checkout): not read")
+            return False
+        if stat.S_ISLNK(info.st_mode) and os.path.isdir(full):
+            self._symlinked_folder(rel)
+            return False
+        return True  # a FIFO, a device or a folder stays listed: reading it is a located error
+
+    def _head_tree(self, bare: bool) -> list[str]:
+        """A checkout whose index is missing or empty (or a bare repository): HEAD's tree, read from objects."""
+        try:
+            out = self.git_run("ls-tree", "-r", "-z", "--full-tree", "HEAD")
+        except GitError:
+            if bare or (self.git and self.git.commit):
+                raise TargetError(f"{self.root}: broken git checkout: no index and HEAD's tree cannot be read "
+                                  "(restore it with `git reset` or clone again)") from None
+            self._problem(".git", "skipped", "the git repository has no commit and nothing staged: "
+                          "untracked files are not scanned")
+            return []
+        self.source = "HEAD tree"
+        files = []
+        for record in out.decode("utf-8", "surrogateescape").split("\0"):
+            meta, _, rel = record.partition("\t")
+            fields = meta.split()
+            if rel and len(fields) == 3 and fields[1] == "blob":
+                self._blobs[rel] = fields[2]
+                files.append(rel)
+            elif rel and fields[:1] == [_SUBMODULE_MODE]:
+                self._problem(rel, "skipped", "a git submodule: its files are not part of this scan")
+        what = "a bare repository" if bare else "the checkout has no index (or an empty one)"
+        self._problem(".git", "parsed", f"{what}: {len(files)} files read from HEAD's tree "
+                      f"({(self.git.commit or '')[:12] if self.git else ''}), not from the folder")
+        return files
+
+    def _walk(self) -> Iterator[str]:
+        def unreadable(error: OSError) -> None:
+            rel = Path(error.filename or self.root).resolve().relative_to(self.root).as_posix()
+            self._problem(rel, "error", f"folder cannot be listed ({error.strerror or error}): its files are "
+                          "not scanned", evidence=_namespace_of(rel, "files"))
+
+        for dirpath, dirnames, filenames in os.walk(self.root, onerror=unreadable):
+            base = Path(dirpath).relative_to(self.root).as_posix()
+            prefix = "" if base == "." else f"{base}/"
+            for name in [d for d in dirnames if os.path.islink(os.path.join(dirpath, d))]:
+                self._symlinked_folder(prefix + name)
+            dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
+            for name in filenames:
+                yield prefix + name
+
+    def _symlinked_folder(self, rel: str) -> None:
+        where = "outside the repository" if not self._inside(Path(os.path.realpath(self.root / rel))) else \
+            "elsewhere in the repository"
+        self._problem(rel, "error" if rel in EVIDENCE_FOLDERS else "skipped",
+                      f"a symlink to a folder {where}: not followed, the files under it are not read here")
+
+    def _problem(self, path: str, status: Any, reason: str, evidence: str | None = None) -> None:
+        """Record what the file list cannot cover, for the namespace whose evidence it would have been."""
+        evidence = evidence or _namespace_of(path, "repo")
+        self.problems.append(InventoryEntry(path, "workspace", status, reason, evidence=evidence))
+
+    def _inside(self, real: Path) -> bool:
+        return real == self.root or self.root in real.parents
 
     # -- finding evidence ----------------------------------------------------------------------
     def matching(self, *patterns: str) -> list[str]:
@@ -121,7 +259,8 @@ class Workspace:
         return [p for p in self.files if any(fnmatch.fnmatch(p, pat) for pat in patterns)]
 
     def on_disk(self, *patterns: str) -> list[str]:
-        """Files on disk (tracked or not, e.g. reports a CI step just wrote) matching repo-relative globs."""
+        """Files on disk (tracked or not, e.g. reports a CI step just wrote) matching repo-relative globs; in a
+        checkout read from git objects, the committed files matching them too."""
         found: set[str] = set()
         for pattern in patterns:
             if pattern in self.named_outside:
@@ -129,6 +268,7 @@ class Workspace:
                 continue
             if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
                 continue
+            found.update(p for p in self._blobs if fnmatch.fnmatch(p, pattern))
             for hit in self.root.glob(pattern):
                 rel = hit.relative_to(self.root).as_posix()
                 if hit.is_file() and not any(part in SKIPPED_DIRS for part in Path(rel).parts[:-1]):
@@ -136,7 +276,7 @@ class Workspace:
         return sorted(found)
 
     def exists(self, path: str) -> bool:
-        return (self.root / path).is_file()
+        return path in self._blobs or (self.root / path).is_file()
 
     # -- reading -------------------------------------------------------------------------------
     def resolve(self, path: str) -> Path:
@@ -151,21 +291,46 @@ class Workspace:
 
     def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes:
         limit = self.max_file_bytes if max_bytes is None else max_bytes
+        if path in self._blobs:
+            return self._read_blob(path, limit)
         real = self.resolve(path)
-        try:
-            size = real.stat().st_size
-            if not real.is_file():
-                raise EvidenceError(path, "not a regular file")
-            if size > limit:
-                raise EvidenceError(
-                    path, f"file is {size / MiB:.1f} MiB, over the {limit / MiB:g} MiB limit (limits.max_file_mib)"
-                )
-            with real.open("rb") as handle:
-                return handle.read(limit + 1)
+        try:  # non-blocking open: a FIFO swapped in after listing cannot hang the scan
+            fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:
             raise EvidenceError(path, "file not found") from None
         except OSError as exc:
             raise EvidenceError(path, f"cannot read: {exc.strerror or exc}") from None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise EvidenceError(path, f"not a regular file ({_kind_of(info.st_mode)}); not read")
+            _check_size(path, info.st_size, limit)
+        except EvidenceError:
+            os.close(fd)
+            raise
+        with os.fdopen(fd, "rb") as handle:
+            try:
+                return handle.read(limit + 1)
+            except OSError as exc:
+                raise EvidenceError(path, f"cannot read: {exc.strerror or exc}") from None
+
+    def _read_blob(self, path: str, limit: int) -> bytes:
+        """A file's committed content (HEAD tree or sparse entry), through one `cat-file --batch` process."""
+        if self._reader is None:
+            assert self.git_dir is not None
+            self._reader = BlobReader(self.root, self.git_dir, None if self.git_dir == self.root else self.root)
+        try:
+            _, size, content = self._reader.read(self._blobs[path], limit)
+        except GitError as exc:
+            raise EvidenceError(path, f"cannot read from git objects: {exc.reason}") from None
+        _check_size(path, size, limit)
+        return content or b""
+
+    def close(self) -> None:
+        """Stop the git object reader, if one was started."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
     def read_text(self, path: str, max_bytes: int | None = None) -> str:
         """Text with a BOM removed; invalid UTF-8 becomes U+FFFD rather than an error."""
@@ -206,3 +371,68 @@ class Workspace:
             raise EvidenceError(path, f"unsafe XML refused: {type(exc).__name__}") from None
         except ParseError as exc:
             raise EvidenceError(path, f"invalid XML: {exc}", exc.position[0] if exc.position else None) from None
+
+
+def _namespace_of(path: str, default: str) -> str:
+    """The collector whose evidence lives under `path` (a CI folder), else `default`."""
+    return next((name for folder, name in EVIDENCE_FOLDERS.items()
+                 if path == folder or path.startswith(folder + "/")), default)
+
+
+def _check_size(path: str, size: int, limit: int) -> None:
+    if size > limit:
+        raise EvidenceError(path, f"file is {size / MiB:.1f} MiB, over the {limit / MiB:g} MiB limit (limits.max_file_mib)")
+
+
+def _kind_of(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISDIR, "a folder"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return next((name for test, name in kinds if test(mode)), "not a file")
+
+
+def _is_bare(path: Path) -> bool:
+    """A bare repository, recognised as git does: objects/, refs/ and a HEAD naming a ref or a commit."""
+    if not ((path / "objects").is_dir() and (path / "refs").is_dir()):
+        return False
+    try:
+        head = (path / "HEAD").read_bytes()[:256].strip()
+    except OSError:
+        return False
+    return head.startswith(b"ref: refs/") or (len(head) in (40, 64) and all(c in b"0123456789abcdef" for c in head))
+
+
+def _common_dir(git_dir: Path) -> Path:
+    try:
+        pointer = (git_dir / "commondir").read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return git_dir
+    return Path(os.path.realpath(git_dir / pointer)) if pointer else git_dir
+
+
+def _gitfile_target(dot_git: Path) -> Path | None:
+    """The git directory a `.git` file names (`gitdir: PATH`, relative to the file's folder)."""
+    try:
+        text = dot_git.read_bytes()[:4096].decode("utf-8", "replace")
+    except OSError:
+        return None
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    if not line.startswith("gitdir:"):
+        return None
+    return Path(os.path.realpath(dot_git.parent / line.removeprefix("gitdir:").strip()))
+
+
+def _links_back(git_dir: Path, root: Path) -> bool:
+    """Whether an outside git directory belongs to this checkout: a linked worktree (its `gitdir` file names
+    our `.git`) or a submodule (its `core.worktree` is our folder)."""
+    try:
+        back = (git_dir / "gitdir").read_text(encoding="utf-8", errors="replace").strip()
+        if back and Path(os.path.realpath(git_dir / back)) == root / ".git":
+            return True
+    except OSError:
+        pass
+    try:
+        worktree = run_git(["config", "--file", str(git_dir / "config"), "--get", "core.worktree"], cwd=root,
+                           ok_codes=(0, 1), timeout=30).decode("utf-8", "replace").strip()
+    except GitError:
+        return False
+    return bool(worktree) and Path(os.path.realpath(git_dir / worktree)) == root

@@ -80,4 +80,7 @@ def collect_all(workspace: Workspace, options: CollectOptions, names: list[str] 
                 [InventoryEntry("", name, "error", f"collector crashed: {type(exc).__name__}: {exc}", evidence=name)],
                 hint=f"the {name} collector failed; please report this as a bug",
             )
+    for entry in workspace.problems:  # what the file list could not cover reaches the evidence it would feed
+        if entry.evidence != "repo" and entry.evidence in results:
+            results[entry.evidence].inventory.append(entry)
     return results

@@ -1,4 +1,5 @@
-"""The `repo` namespace: is the target under version control, and at which commit."""
+"""The `repo` namespace: is the target under version control, at which commit, and what the file list could
+not cover (the workspace's own inventory: refused `.git`, submodules, missing or unlistable paths)."""
 
 from __future__ import annotations
 
@@ -20,5 +21,6 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         "branch": git.branch if git else None,
         "has_commits": bool(git and git.commit),
         "file_count": len(workspace.files),
+        "file_source": workspace.source,
     }
-    return Evidence(NAME, True, facts)
+    return Evidence(NAME, True, facts, [e for e in workspace.problems if e.evidence == NAME])

@@ -27,4 +27,8 @@ def run(args: argparse.Namespace) -> int:
     if indicator is None:
         raise UsageError(f"no indicator {args.id!r} (valid: {', '.join(i.id for i in policies.indicators)})")
     print(indicator_markdown(indicator, policies.areas[indicator.area]))
+    if indicator.id == "SR.BD.04":
+        from devops_audit.collectors.ci.injection import describe
+
+        print(describe())
     return 0

@@ -165,6 +165,7 @@ def scan_options_from_args(args: argparse.Namespace):  # -> ScanOptions
             raise UsageError(f"--target: {area} given twice ({targets[area]} and {level}); give it once")
     return ScanOptions(
         config_path=args.config,
+        config_ref=getattr(args, "config_ref", None),
         targets=targets,
         policy_paths=list(args.policy),
         evidence=evidence,

@@ -15,6 +15,9 @@ HELP = "scan a repository (default: the current folder)"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", default=".", help="repository to scan")
     add_scan_options(parser)
+    parser.add_argument("--config-ref", metavar="REF",
+                        help="read .devops-audit.yml (and its policies) from this git ref, e.g. the pull request's "
+                             "base branch, and report when the working tree's config differs")
     parser.add_argument("--format", "-f", dest="formats", action="extend", type=comma_list(format_request), default=[],
                         metavar="FMT[=FILE][,...]",
                         help="output format, repeatable: terminal, json, sarif, junit, gitlab-codequality, "

@@ -10,8 +10,8 @@
 - Updates fetch the branch again (shallow-since when the clone is shallow), `reset --hard` to it and
   `clean -ffdx`, so nothing from an earlier checkout is read as evidence.
 - A clone goes to a temporary folder renamed into place when complete: an interrupted run never leaves a
-  half clone behind. Git never prompts (`GIT_TERMINAL_PROMPT=0`), never runs LFS filters, never recurses
-  into submodules, and each command has a time limit.
+  half clone behind. Every git command goes through the hardened runner (`gitcmd`): no inherited or global
+  config, no prompt, no hooks, no LFS or other filter drivers, no submodules, and a time limit each.
 - Local paths are scanned in place (not copied); their commit is cacheable only when the tree is clean.
 """
 
@@ -21,7 +21,6 @@ import hashlib
 import os
 import re
 import shutil
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,8 +33,6 @@ __all__ = ["CloneSettings", "Checkout", "CloneError", "prepare", "cache_path", "
 DEFAULT_CACHE_DIR = "~/.cache/devops-audit/repos"
 BRANCH_SLACK_DAYS = 30
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1", "GCM_INTERACTIVE": "never",
-            "GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}
 
 
 class CloneError(Exception):
@@ -91,7 +88,8 @@ def _local(path: Path) -> Checkout:
         return Checkout(str(path), None, False)
     try:
         commit = _git(path, "rev-parse", "--verify", "-q", "HEAD", timeout=60).strip() or None
-        dirty = bool(_git(path, "status", "--porcelain", "--untracked-files=normal", timeout=120).strip())
+        dirty = bool(_git(path, "status", "--porcelain", "--untracked-files=normal", timeout=120,
+                          neutralize_drivers=True).strip())  # status may run filter drivers: emptied
     except CloneError:
         return Checkout(str(path), None, False)
     return Checkout(str(path), commit, commit is not None and not dirty)
@@ -169,26 +167,12 @@ def _since(day: Any, window_days: int) -> str:
     return (day - timedelta(days=window_days + BRANCH_SLACK_DAYS + 1)).isoformat()
 
 
-def _git(cwd: Path, *args: str, timeout: float) -> str:
-    """Run one git command through GitPython, bounded in time; errors become CloneError without secrets."""
-    import git  # GitPython
+def _git(cwd: Path, *args: str, timeout: float, neutralize_drivers: bool = False) -> str:
+    """Run one hardened git command (`gitcmd`), bounded in time; errors become CloneError without secrets."""
+    from devops_audit.gitcmd import GitError, run_git
 
-    env = {**_GIT_ENV}
-    started = time.monotonic()
     try:
-        return git.Git(str(cwd)).execute(["git", *args], env=env, kill_after_timeout=timeout,
-                                         with_extended_output=False, strip_newline_in_stdout=False)
-    except git.GitCommandError as exc:
-        reason = (exc.stderr or "").strip().removeprefix("stderr:").strip(" '\n") or f"exit {exc.status}"
-        if time.monotonic() - started >= timeout:
-            reason = f"timed out after {int(timeout)} s"
-        lines = [line.strip() for line in reason.splitlines() if line.strip()]
-        reason = next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[0] if lines else reason)
-        raise CloneError(_scrub(f"git {args[0]}: {reason}")) from None
-    except OSError as exc:
-        raise CloneError(f"git {args[0]}: {exc.strerror}") from None
-
-
-def _scrub(text: str) -> str:
-    """Remove credentials from any URL in a git message."""
-    return re.sub(r"([a-z][a-z0-9+.-]*://)[^/@\s]+@", r"\1***@", text, flags=re.IGNORECASE)
+        out = run_git(args, cwd=cwd, timeout=timeout, neutralize_drivers=neutralize_drivers)
+    except GitError as exc:
+        raise CloneError(str(exc)) from None
+    return out.decode("utf-8", "replace")

@@ -29,7 +29,7 @@ __all__ = ["Task", "Outcome", "process", "make_executor", "SerialExecutor", "Loc
 
 MAX_BACKOFF = 30.0
 _PRELOAD = ["devops_audit.scan", "devops_audit.collectors", "devops_audit.engine", "devops_audit.policy",
-            "devops_audit.maturity", "devops_audit.gate", "devops_audit.fleet.executors", "git"]
+            "devops_audit.maturity", "devops_audit.gate", "devops_audit.fleet.executors", "devops_audit.gitcmd"]
 
 
 @dataclass(frozen=True)

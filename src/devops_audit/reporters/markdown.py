@@ -66,7 +66,8 @@ def _head(result: Any) -> str:
 
 def _waiver_lines(result: Any) -> list[str]:
     waivers = result.extras.get("waivers") or {}
-    lines = []
+    lines = [f"> ⚠️ `{_md(e.path)}`: {_md(e.reason)}" for e in result.inventory  # --config-ref
+             if e.kind == "config" and e.status == "skipped"]
     for waiver in waivers.get("expired", []):
         lines.append(f"> ⚠️ Waiver for {waiver['indicator']} expired on {waiver['expires']} "
                      f"(owner {_md(waiver['owner'])}): it no longer applies.")

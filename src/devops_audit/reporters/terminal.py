@@ -80,6 +80,8 @@ def render(result: Any, options: Any) -> str:
     for entry in errors[:20]:
         console.print(Text(f"  ! {entry.path or entry.kind}{f':{entry.line}' if entry.line else ''}: {entry.reason}",
                            "magenta"))
+    for entry in (e for e in result.inventory if e.kind == "config" and e.status == "skipped"):  # --config-ref
+        console.print(Text(f"  ! {entry.path}: {entry.reason}", "yellow"))
     for waiver in result.extras.get("waivers", {}).get("expired", []):
         console.print(Text(f"  ! waiver for {waiver.get('indicator')} expired on {waiver.get('expires')} "
                            f"(owner {waiver.get('owner')}): it no longer applies", "yellow"))

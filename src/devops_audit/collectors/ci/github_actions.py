@@ -49,7 +49,7 @@ def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
     workflow = documents[0]
     if not isinstance(workflow, dict):
         raise EvidenceError(path, f"a workflow must be a mapping, found a {type(workflow).__name__}", line_of(workflow))
-    parsed = Parsed(inventory=[InventoryEntry(path, KIND, "parsed")])
+    parsed = Parsed(inventory=[InventoryEntry(path, KIND, "parsed")], documents={path: workflow})
     pipeline = Pipeline(
         system=SYSTEM, path=path, name=str(workflow.get("name") or path.rsplit("/", 1)[-1]),
         location=Location(path, 1), files=[path],
@@ -207,6 +207,7 @@ def _local_action(workspace: Workspace, uses: str, classifier: Classifier, parse
             pipeline.files.append(candidate)
             parsed.inventory.append(InventoryEntry(candidate, "github-action", "parsed"))
         action = documents[0] if documents else None
+        parsed.documents[candidate] = action
         runs = action.get("runs") if isinstance(action, dict) else None
         steps = runs.get("steps") if isinstance(runs, dict) else None
         kinds: set[str] = set()

@@ -110,7 +110,7 @@ def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
     pipeline.triggers = reader.triggers()
     if not pipeline.jobs:
         raise EvidenceError(path, "no pipeline, stage or step found", 1)
-    return Parsed([pipeline], [InventoryEntry(path, KIND, "parsed")])
+    return Parsed([pipeline], [InventoryEntry(path, KIND, "parsed")], documents={path: nodes})
 
 
 @dataclass(frozen=True)

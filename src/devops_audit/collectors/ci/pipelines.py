@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.classify import default_classifier
+from devops_audit.collectors.ci.injection import analyse
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Pipeline, to_data
 from devops_audit.workspace import Workspace
@@ -36,6 +37,7 @@ class Parsed:
 
     pipelines: list[Pipeline] = field(default_factory=list)
     inventory: list[InventoryEntry] = field(default_factory=list)
+    documents: dict[str, Any] = field(default_factory=dict)  # parsed YAML by path, for `injection` to reuse
 
 
 def is_test_data(path: str) -> bool:
@@ -49,6 +51,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         classifier = classifier.extended(options.classification)
     pipelines: list[Pipeline] = []
     inventory: list[InventoryEntry] = []
+    documents: dict[str, Any] = {}
     for module_name in SYSTEMS:
         try:
             system = importlib.import_module(module_name)
@@ -63,10 +66,12 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
                 inventory.append(InventoryEntry(exc.path, system.KIND, "error", exc.reason, exc.line, NAME))
                 continue
             pipelines.extend(parsed.pipelines)
+            documents.update(parsed.documents)
             for entry in parsed.inventory:
                 entry.evidence = NAME
             inventory.extend(parsed.inventory)
     facts = flatten(pipelines)
+    facts.update(analyse(workspace, pipelines, documents, inventory))  # injections, dangerous checkouts, inline suppressions
     return Evidence(
         NAME,
         present=bool(pipelines) or any(e.status == "error" for e in inventory),

@@ -1,6 +1,6 @@
 """The `history` namespace: what the default branch's git history says over a time window.
 
-Understood (through GitPython's `git` command wrapper, never by running repository code):
+Understood through the hardened git runner (`gitcmd`: the repository's config cannot run a program):
 
 - the default branch: the target of `refs/remotes/origin/HEAD`, else `main`/`master` (local, then
   `origin/`), else the current `HEAD` (recorded in `branch_source`);
@@ -24,7 +24,6 @@ from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from devops_audit.collectors.history.metrics import (
@@ -44,6 +43,7 @@ from devops_audit.collectors.history.metrics import (
     releases_of,
 )
 from devops_audit.facts import Evidence, InventoryEntry, to_data
+from devops_audit.gitcmd import GitError
 from devops_audit.workspace import Workspace
 
 __all__ = ["NAME", "HistoryFacts", "CommitSample", "collect"]
@@ -126,6 +126,7 @@ class _Commit:
     commit_offset: int
     signed: bool
     message: str
+    author_offset: int = 0
 
     @property
     def subject(self) -> str:
@@ -143,16 +144,15 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     if not workspace.is_git:
         return Evidence(NAME, False, None, hint="not a git repository; " + _HINT)
     try:
-        repo = workspace._repo
-        refs = _read_refs(repo)
-    except Exception as exc:  # corrupt or unreadable repository: say so, never crash the scan
-        return _broken(f"cannot read the git repository: {type(exc).__name__}: {exc}")
-    branch = _default_branch(repo, refs)
+        refs = _read_refs(workspace)
+    except GitError as exc:  # corrupt or unreadable repository: say so, never crash the scan
+        return _broken(f"cannot read the git repository: {exc}")
+    branch = _default_branch(workspace, refs)
     if branch is None:
         return Evidence(NAME, False, None, [InventoryEntry(".git", "git", "skipped", "the repository has no commits",
                                                            evidence=NAME)], hint="the repository has no commits")
     try:
-        facts = _history(repo, refs, branch, options)
+        facts = _history(workspace, refs, branch, options)
     except Exception as exc:  # git refused (a broken object) or a bad setting: the other collectors go on
         return _broken(f"cannot read the history: {type(exc).__name__}: {exc}")
     inventory = [InventoryEntry(".git", "git", "parsed", _describe(facts), evidence=NAME)]
@@ -179,9 +179,10 @@ class _Ref:
     commit_time: float | None
 
 
-def _read_refs(repo: Any) -> list[_Ref]:
+def _read_refs(workspace: Workspace) -> list[_Ref]:
     """Tags, `*/HEAD` of remotes and the conventional default-branch names, in one `for-each-ref`."""
-    out = repo.git.for_each_ref(f"--format={_REF_FORMAT}", "refs/tags", "refs/remotes/*/HEAD", *_HEAD_CANDIDATES)
+    out = workspace.git_run("for-each-ref", f"--format={_REF_FORMAT}", "refs/tags", "refs/remotes/*/HEAD",
+                            *_HEAD_CANDIDATES).decode("utf-8", "replace")
     refs = []
     for line in out.splitlines():
         parts = line.split("\0")
@@ -206,7 +207,7 @@ class _Branch:
     source: str
 
 
-def _default_branch(repo: Any, refs: list[_Ref]) -> _Branch | None:
+def _default_branch(workspace: Workspace, refs: list[_Ref]) -> _Branch | None:
     by_name = {r.name: r for r in refs}
     remote_heads = sorted((r for r in refs if r.name.endswith("/HEAD") and r.symref),
                           key=lambda r: r.name != "refs/remotes/origin/HEAD")
@@ -216,10 +217,10 @@ def _default_branch(repo: Any, refs: list[_Ref]) -> _Branch | None:
     for candidate in _HEAD_CANDIDATES:
         if candidate in by_name:
             return _Branch(candidate.rsplit("/", 1)[-1], candidate, "convention")
-    if not repo.head.is_valid():
+    head = workspace.git
+    if head is None or head.commit is None:
         return None
-    name = None if repo.head.is_detached else repo.head.reference.name
-    return _Branch(name, "HEAD", "HEAD")
+    return _Branch(head.branch, "HEAD", "HEAD")
 
 
 # -- time ------------------------------------------------------------------------------------------
@@ -259,30 +260,34 @@ def _is_working_day(day: str) -> bool:
 
 
 # -- git log -----------------------------------------------------------------------------------------
-def _log_text(repo: Any, *args: str) -> str:
-    data = repo.git.log(*args, stdout_as_string=False)
-    return data.decode("utf-8", errors="replace")
+def _log_text(workspace: Workspace, *args: str) -> str:
+    return workspace.git_run("log", *args).decode("utf-8", errors="replace")
 
 
-def _tip_time(repo: Any, ref: str) -> float:
-    return float(repo.git.log("-1", "--format=%ct", ref, "--").strip())
+def _tip_time(workspace: Workspace, branch: _Branch, refs: list[_Ref]) -> float:
+    """The branch tip's commit time: from `for-each-ref` when the ref was listed, else one `git log -1`."""
+    listed = next((r.commit_time for r in refs if r.name == branch.ref and r.commit_time is not None), None)
+    return listed if listed is not None else float(_log_text(workspace, "-1", "--format=%ct", branch.ref, "--").strip())
 
 
-def _mainline(repo: Any, ref: str, since: float) -> list[_Commit]:
-    """First-parent commits of `ref` committed since `since`, newest first, from their raw objects."""
-    text = _log_text(repo, "--first-parent", "--pretty=raw", "--no-show-signature", "--no-decorate", "--no-color", f"--since=@{int(since)}", ref, "--")
-    commits = []
-    for record in text.split("\ncommit "):
-        record = record.removeprefix("commit ")
-        if record.strip():
-            commits.append(_parse_raw(record))
-    return commits
+def _walk(workspace: Workspace, ref: str, since: float) -> tuple[list[_Commit], list[_Commit]]:
+    """One `git log --pretty=raw` of every commit reachable from `ref` committed since `since` (newest first),
+    and its first-parent chain from the tip."""
+    text = _log_text(workspace, "--pretty=raw", "--no-decorate", f"--since=@{int(since)}", ref, "--")
+    reachable = [_parse_raw(record.removeprefix("commit ")) for record in text.split("\ncommit ") if record.strip()]
+    by_sha = {c.sha: c for c in reachable}
+    mainline: list[_Commit] = []
+    sha = reachable[0].sha if reachable else None
+    while sha in by_sha and len(mainline) < len(by_sha):
+        mainline.append(by_sha[sha])
+        sha = next(iter(by_sha[sha].parents), None)
+    return mainline, reachable
 
 
 def _parse_raw(record: str) -> _Commit:
     head, _, body = record.partition("\n\n")
     lines = head.split("\n")
-    commit = _Commit(lines[0].strip(), [], "", 0.0, 0.0, 0, False, "")
+    commit = _Commit(lines[0].strip(), [], "", 0.0, 0.0, 0, False, "", 0)
     for line in lines[1:]:
         key, _, value = line.partition(" ")
         if key == "parent":
@@ -293,6 +298,7 @@ def _parse_raw(record: str) -> _Commit:
             if key == "author":
                 commit.author_email = ident.rpartition("<")[2].lower()
                 commit.author_time = _seconds(seconds)
+                commit.author_offset = _offset_minutes(offset.strip())
             else:
                 commit.commit_time = _seconds(seconds)
                 commit.commit_offset = _offset_minutes(offset.strip())
@@ -307,21 +313,17 @@ def _seconds(text: str) -> float:
     return float(text) if text.isdigit() else 0.0
 
 
-def _graph(repo: Any, ref: str, since: float) -> dict[str, _Node]:
-    """Every commit reachable from `ref` committed since `since`: parents, author time and author-local day."""
-    text = _log_text(repo, "--format=%H%x1f%at%x1f%ai%x1f%P", f"--since=@{int(since)}", ref, "--")
-    graph = {}
-    for line in text.splitlines():
-        parts = line.split("\x1f")
-        if len(parts) == 4:
-            sha, author_time, author_iso, parents = parts
-            graph[sha] = _Node(parents.split(), float(author_time), author_iso[:10])
-    return graph
+def _graph(reachable: list[_Commit], since: float) -> dict[str, _Node]:
+    """Commits committed since `since`: parents, author time and author-local day."""
+    return {c.sha: _Node(c.parents, c.author_time, _local_day(c.author_time, c.author_offset))
+            for c in reachable if c.commit_time >= since}
 
 
-def _shallow_commits(repo: Any) -> set[str] | None:
+def _shallow_commits(workspace: Workspace) -> set[str] | None:
     """The shallow boundary (grafted commits), or None when the repository is complete."""
-    path = Path(repo.common_dir) / "shallow"
+    if workspace.common_dir is None:
+        return None
+    path = workspace.common_dir / "shallow"
     if not path.is_file():
         return None
     with path.open("rb") as handle:
@@ -329,25 +331,25 @@ def _shallow_commits(repo: Any) -> set[str] | None:
 
 
 # -- assembling --------------------------------------------------------------------------------------
-def _history(repo: Any, refs: list[_Ref], branch: _Branch, options: Any) -> HistoryFacts:
+def _history(workspace: Workspace, refs: list[_Ref], branch: _Branch, options: Any) -> HistoryFacts:
     settings = getattr(options, "settings", None) or {}
     window_days = int(getattr(options, "history_window_days", 90) or 90)
     hotfix_days = float(settings.get("history_hotfix_days", 3))
     now = _now(settings)
-    tip = _tip_time(repo, branch.ref)
+    tip = _tip_time(workspace, branch, refs)
     tag_refs = [r for r in refs if r.name.startswith("refs/tags/")]
     anchor = "now" if settings.get("history_anchor") == "now" else "last_activity"
     latest = max(now, tip)  # dates after this are clock errors, not activity
     newest_tag = max((t for r in tag_refs if (t := r.tag_time or r.commit_time) is not None and t <= latest),
                      default=tip)
     end = now if anchor == "now" else max(tip, newest_tag)
-    commits = _mainline(repo, branch.ref, end - window_days * DAY)
+    commits, reachable = _walk(workspace, branch.ref, end - (window_days + BRANCH_SLACK_DAYS) * DAY)
     if anchor != "now":  # the tip is not always the newest commit (clock skew)
         end = max([end, *(c.commit_time for c in commits if c.commit_time <= latest)])
     start = end - window_days * DAY
     commits = [c for c in commits if start <= c.commit_time <= end]
-    shallow = _shallow_commits(repo)
-    graph = _graph(repo, branch.ref, start - BRANCH_SLACK_DAYS * DAY)
+    shallow = _shallow_commits(workspace)
+    graph = _graph(reachable, start - BRANCH_SLACK_DAYS * DAY)
     facts = HistoryFacts(
         default_branch=branch.name, ref=branch.ref, branch_source=branch.source, window_anchor=anchor, now=_iso(now),
         window_days=window_days, window_start=_iso(start), window_end=_iso(end),
@@ -365,7 +367,7 @@ def _history(repo: Any, refs: list[_Ref], branch: _Branch, options: Any) -> Hist
     if settings.get("history_timeline"):
         from devops_audit.collectors.history.timeline import timeline
 
-        facts.timeline = timeline(commits, graph, lambda *args: _log_text(repo, *args), branch.ref, start)
+        facts.timeline = timeline(commits, graph, lambda *args: _log_text(workspace, *args), branch.ref, start)
     return facts
 
 

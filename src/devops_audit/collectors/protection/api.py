@@ -87,9 +87,10 @@ def fetch(workspace: Workspace, options: Any) -> ApiOutcome:
 def _origin(workspace: Workspace) -> Any:
     if not workspace.is_git:
         return None
+    url = workspace.git_text("config", "--no-includes", "--get", "remote.origin.url")
     try:
-        return parse_remote(workspace._repo.remote("origin").url)
-    except Exception:  # no origin remote, unreadable config: the API is simply not asked
+        return parse_remote(url) if url else None  # no origin remote, unreadable config: the API is not asked
+    except ValueError:  # an invalid port in the URL
         return None
 
 

@@ -248,9 +248,8 @@ def _origin_head(workspace: Workspace) -> str | None:
     """The branch `refs/remotes/origin/HEAD` points at (set by `git clone`), if any."""
     if not workspace.is_git:
         return None
-    try:
-        ref = workspace._repo.git.symbolic_ref("-q", "refs/remotes/origin/HEAD")
-    except Exception:  # no such ref (e.g. a CI checkout without it): fall back to HEAD
+    ref = workspace.git_text("symbolic-ref", "-q", "refs/remotes/origin/HEAD")
+    if not ref:  # no such ref (e.g. a CI checkout without it): fall back to HEAD
         return None
     prefix = "refs/remotes/origin/"
     return ref[len(prefix):] if ref.startswith(prefix) else None
