@@ -134,15 +134,15 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
             return Verdict(indicator, "not_applicable", message, locations=anchor, params=params)
     if missing:
         return Verdict(indicator, "unknown", _missing_message(missing, evidence), locations=anchor, params=params)
-    results = [judge_part(part, indicator, evidence, context) for part in indicator.parts]
-    status = combine([r.status for r in results])
     summary = _summary(indicator, context)
     legacy = not indicator.named_parts
+    results = [judge_part(part, indicator, evidence, context, summary if legacy else None) for part in indicator.parts]
+    status = combine([r.status for r in results])
     deciding = [r for r in results if r.status == status]
     violations = [v for r in results if r.status == "fail" for v in r.violations]
     errors = list({id(e): e for r in results for e in r.errors}.values())
     if legacy and status != "not_applicable":
-        message = _legacy_message(results[0], summary)
+        message = _legacy_message(results[0])
     elif status == "not_applicable":
         message = _join(messages["not_applicable"], "; ".join(f"{r.id}: {r.message}" for r in results))
     else:
@@ -160,8 +160,10 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
     return verdict
 
 
-def judge_part(part: Part, indicator: Indicator, evidence: dict[str, Evidence], context: Any) -> PartResult:
-    """One part to pass / fail / unknown / not_applicable / error, with its own message and violations."""
+def judge_part(part: Part, indicator: Indicator, evidence: dict[str, Evidence], context: Any,
+               summary: str | None = None) -> PartResult:
+    """One part to pass / fail / unknown / not_applicable / error, with its own message and violations.
+    `summary`: the indicator's, for its single part `main` (else the part's own is evaluated)."""
     messages = {**_DEFAULT_MESSAGES, **part.messages}
     errors = [e for name in part.required_namespaces if name in evidence for e in evidence[name].errors]
     try:
@@ -170,7 +172,7 @@ def judge_part(part: Part, indicator: Indicator, evidence: dict[str, Evidence], 
         missing = _missing(part.evidence, part.evidence_any, evidence)
         if missing:
             return PartResult(part.id, part.quantifier, "unknown", _missing_message(missing, evidence))
-        summary = _summary(part, context)
+        summary = _summary(part, context) if summary is None else summary
         if "unknown_if" in part.programs and part.programs["unknown_if"].execute(context):
             message = _join(messages["unknown"], summary)
             if errors:
@@ -200,12 +202,10 @@ def judge_part(part: Part, indicator: Indicator, evidence: dict[str, Evidence], 
     return PartResult(part.id, part.quantifier, status, message, violations, errors)
 
 
-def _legacy_message(result: PartResult, summary: str) -> str:
-    """A single-part indicator: its part `main` speaks with the indicator's own messages; then the summary."""
-    if result.message.startswith("policy expression failed"):
-        return result.message
+def _legacy_message(result: PartResult) -> str:
+    """A single-part indicator: its part `main` speaks with the indicator's own messages and summary."""
     prefix = "Cannot confirm:" if result.message.startswith("evidence could not be read") else ""
-    return _join(prefix, result.message, summary)
+    return _join(prefix, result.message)
 
 
 def _missing(required: list[str], any_of: list[str], evidence: dict[str, Evidence]) -> list[str]:
