@@ -367,7 +367,7 @@ def _history(workspace: Workspace, refs: list[_Ref], branch: _Branch, options: A
     if settings.get("history_timeline"):
         from devops_audit.collectors.history.timeline import timeline
 
-        facts.timeline = timeline(commits, graph, lambda *args: _log_text(repo, *args), branch.ref, start)
+        facts.timeline = timeline(commits, graph, lambda *args: _log_text(workspace, *args), branch.ref, start)
     return facts
 
 
