@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 from devops_audit.config import DEFAULT_CONFIG_NAME, Config, check_params, load_config
 from devops_audit.result import Gate, ScanResult
 
-__all__ = ["ScanOptions", "run_scan", "load_scan_config"]
+__all__ = ["ScanOptions", "run_scan", "load_scan_config", "needed_collectors"]
 
 
 @dataclass
@@ -83,7 +84,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
         cache_dir=options.cache_dir,
         settings={**config.collectors, **options.settings},
     )
-    evidence = collect_all(workspace, collect_options)
+    evidence = collect_all(workspace, collect_options, needed_collectors(policies.indicators, set(config.disable)))
     verdicts = evaluate(policies, evidence, config.params, set(config.disable))
     extras = _accept(verdicts, config, options)
     targets = {**{a.id: a.default_target for a in policies.areas.values()}, **config.targets, **options.targets}
@@ -102,6 +103,21 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
     )
     result.gate = decide(result, config, options, gate_areas)
     return result
+
+
+def needed_collectors(indicators: list[Any], disabled: set[str]) -> list[str]:
+    """The collectors whose facts an enabled indicator reads: the evidence it declares, or any namespace its
+    expressions name (a word match, so `ci.files` also keeps `files`: when in doubt, collect)."""
+    from devops_audit.collectors import COLLECTORS
+
+    needed: set[str] = set()
+    for indicator in indicators:
+        if indicator.id in disabled:
+            continue
+        needed.update(indicator.required_namespaces)
+        text = " ".join(indicator.expressions.values())
+        needed.update(name for name in COLLECTORS if re.search(rf"\b{name}\b", text))
+    return [name for name in COLLECTORS if name in needed]
 
 
 def _accept(verdicts: list[Any], config: Config, options: ScanOptions) -> dict[str, Any]:
