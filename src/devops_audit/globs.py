@@ -1,10 +1,11 @@
 """Groups of `fnmatch` globs tested against many paths: compiled once, cheap per path.
 
 Most globs we use are plain names (`pom.xml`), `*suffix` (`*.jar`) or `prefix*` (`Dockerfile.*`): those are
-a set lookup and one `str.endswith` / `str.startswith` with a tuple, done in C. The others go through two
-regular expressions built by `fnmatch.translate`: one matched at the start for globs that begin with a plain
-part (`docker-compose*.yml`), one searched for globs that begin with `*` (`*/migrations/0*.py` is searched as
-`/migrations/0*.py`), which is much cheaper on a long path than a match that starts with `.*`.
+a set lookup and one `str.endswith` / `str.startswith` with a tuple, done in C. The others use regular
+expressions built by `fnmatch.translate`: one matched at the start for globs that begin with a plain part
+(`docker-compose*.yml`), and for each glob that begins with `*` a search without that `*`
+(`*/migrations/0*.py` is searched as `/migrations/0*.py`), run only when the text contains the plain part
+it starts with (`/migrations/0`): a substring test is far cheaper than a regex search along a long path.
 Semantics are `fnmatch.fnmatchcase`: case-sensitive, `*` also crosses `/`.
 """
 
@@ -38,12 +39,18 @@ class Globs:
         self.suffixes = tuple(suffixes)
         self.prefixes = tuple(prefixes)
         self.anchored = _translate(p for p in others if not p.startswith("*"))
-        self.floating = _translate(p.lstrip("*") for p in others if p.startswith("*"))
+        self.floating = tuple((_plain_start(p.lstrip("*")), _translate([p.lstrip("*")])) for p in others
+                              if p.startswith("*"))
 
     def __call__(self, text: str) -> bool:
-        return (text in self.names or text.endswith(self.suffixes) or text.startswith(self.prefixes)
-                or (self.anchored is not None and self.anchored.match(text) is not None)
-                or (self.floating is not None and self.floating.search(text) is not None))
+        if text in self.names or text.endswith(self.suffixes) or text.startswith(self.prefixes):
+            return True
+        if self.anchored is not None and self.anchored.match(text):
+            return True
+        for plain, regex in self.floating:
+            if plain in text and regex.search(text):
+                return True
+        return False
 
 
 @cache
@@ -57,3 +64,8 @@ def _translate(patterns: Iterable[str]) -> re.Pattern[str] | None:
 
     regexes = [translate(p) for p in patterns]
     return re.compile("|".join(regexes)) if regexes else None
+
+
+def _plain_start(pattern: str) -> str:
+    """The characters before the first wildcard (`/migrations/0` of `/migrations/0*.py`); empty with a set."""
+    return "" if "[" in pattern else re.split(r"[*?]", pattern, maxsplit=1)[0]

@@ -118,12 +118,15 @@ def sort_files(files: list[str]) -> Listing:
     """Every file looked at once: a few set lookups and `endswith` calls each; globs only on the rare hit."""
     listing = Listing()
     wanted = globs(tuple(p for patterns in ANYWHERE.values() for p in patterns))
+    # a file name has no `/`, so globs with a `/` (outside a `[...]` set) can only match its path
+    wanted_name = globs(tuple(p for p in wanted.patterns if "/" not in p or "[" in p))
     migration = globs(tuple(pattern for _, pattern in MIGRATIONS))
     is_test_file = globs(TEST_FILE_PATTERNS)
+    is_artifact = globs(ARTIFACTS)
     alembic = globs(("*versions/*.py",))
     for path in files:
-        folders = path.split("/")
-        name = folders.pop()
+        folder, _, name = path.rpartition("/")
+        folders = folder.split("/") if folder else []
         if not folders:
             listing.root.add(path)
         if name.endswith(".py"):
@@ -132,13 +135,13 @@ def sort_files(files: list[str]) -> Listing:
                 listing.alembic_versions.append(path)
         if is_test_file(name) or not TEST_DIRS.isdisjoint(folders) or "/src/test/" in f"/{path}":
             listing.tests.append(path)
-        if _is_artifact(path):
+        if (is_artifact(name) or path.startswith("dist/")) and not _artifact_allowed(path, folders):
             listing.artifacts.append(path)
         if migration(path):
             listing.migrations.update(tool for tool, pattern in MIGRATIONS if globs((pattern,))(path))
         if _REQUIREMENTS.search(path) and not is_test_data(path):
             listing.requirements.append(path)
-        if (wanted(path) or wanted(name)) and not is_test_data(path):
+        if (wanted_name(name) or wanted(path)) and not is_test_data(path):
             for group, patterns in ANYWHERE.items():
                 match = globs(patterns)
                 if match(path) or match(name):
@@ -287,14 +290,10 @@ def _dependency_updates(workspace: Workspace, files: list[str], inventory: list[
     return found
 
 
-def _is_artifact(path: str) -> bool:
-    parts = path.split("/")
-    if not (globs(ARTIFACTS)(parts[-1]) or (len(parts) > 1 and parts[0] == "dist")):
-        return False
-    if is_test_data(path) or globs(ARTIFACT_ALLOWED)(path):
-        return False
-    return not any(part in ("test", "tests", "testdata", "fixtures", "examples", "docs", "resources")
-                   for part in parts[:-1])
+def _artifact_allowed(path: str, folders: list[str]) -> bool:
+    """A binary that belongs where it is: a build-tool wrapper, test data, docs, examples, resources."""
+    return (is_test_data(path) or globs(ARTIFACT_ALLOWED)(path)
+            or any(part in ("test", "tests", "testdata", "fixtures", "examples", "docs", "resources") for part in folders))
 
 
 def _artifact(path: str) -> dict[str, Any]:
