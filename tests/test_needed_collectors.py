@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import FIXTURES, make_git_repo
 
-from devops_audit.scan import ScanOptions, _policies, needed_collectors, run_scan
+from devops_audit.scan import ScanOptions, compiled_policies, needed_collectors, run_scan
 
 NOW = "2025-06-01T00:00:00+00:00"
 
@@ -19,7 +19,7 @@ def _scan(repo: Path, disabled: list[str]):
 
 def test_with_only_file_indicators_enabled_ci_and_history_are_not_collected_and_verdicts_stay(tmp_path):
     repo = make_git_repo(FIXTURES / "coverage" / "python-pass", tmp_path / "repo")
-    indicators = _policies(()).indicators
+    indicators = compiled_policies(()).indicators
     kept = [i.id for i in indicators if i.required_namespaces == ["files"]]
     full = {v.indicator.id: (v.status, v.message) for v in _scan(repo, []).verdicts}
     narrow = _scan(repo, [i.id for i in indicators if i.id not in kept])
@@ -29,7 +29,7 @@ def test_with_only_file_indicators_enabled_ci_and_history_are_not_collected_and_
 
 
 def test_a_namespace_named_only_in_an_expression_is_still_collected():
-    indicators = _policies(()).indicators
+    indicators = compiled_policies(()).indicators
     for indicator in indicators:
         others = {i.id for i in indicators} - {indicator.id}
         needed = needed_collectors(indicators, others)

@@ -11,7 +11,7 @@ from typing import Any
 from devops_audit.config import DEFAULT_CONFIG_NAME, Config, check_params, load_config
 from devops_audit.result import Gate, ScanResult
 
-__all__ = ["ScanOptions", "run_scan", "load_scan_config", "needed_collectors"]
+__all__ = ["ScanOptions", "run_scan", "load_scan_config", "compiled_policies", "needed_collectors"]
 
 
 @dataclass
@@ -40,7 +40,7 @@ def load_scan_config(root: Path, options: ScanOptions) -> Config:
     return load_config(root / DEFAULT_CONFIG_NAME, required=False)
 
 
-def _policies(paths: tuple[str, ...]):  # -> PolicySet
+def compiled_policies(paths: tuple[str, ...]):  # -> PolicySet
     """Loaded and compiled once per process for the same files (a fleet scans many repositories)."""
     from devops_audit.policy import builtin_policy_files, load_policies, policy_files
 
@@ -66,7 +66,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
     options = options or ScanOptions()
     workspace = Workspace(target)  # raises TargetError first: a missing target beats a bad config
     config = load_scan_config(workspace.root, options)
-    policies = _policies(tuple(config.policies) + tuple(options.policy_paths))
+    policies = compiled_policies(tuple(config.policies) + tuple(options.policy_paths))
     check_params(config, {i.id: i.params for i in policies.indicators})
     workspace.max_file_bytes = int(config.max_file_mib * MiB)
     workspace.exclude = tuple(config.exclude)
