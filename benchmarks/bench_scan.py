@@ -15,8 +15,8 @@ is where to clone from, a template with `{origin}`, `{owner}` and `{name}` (defa
 URL; e.g. `/srv/mirrors/{owner}/{name}.git` for local mirrors). A repository that cannot be cloned, or whose
 listed commit is missing, is skipped with the reason printed. Prints per repository: files, commits, the cold
 wall time of `devops-audit scan REPO --offline -f json=/dev/null` as a new process (median and max of `--runs`,
-after one warm-up run), its peak RSS, and the warm time of the same scan inside one long-lived process
-(`warm_scan.py`: median of 5 rounds after a warm-up round); then the medians, `--version`, the resident memory
+after one warm-up run), its CPU time and peak RSS, and the warm wall and CPU time of the same scan inside one
+long-lived process (`warm_scan.py`: median of 5 rounds after a warm-up round); then the medians, `--version`, the resident memory
 of that process after each round (flat: nothing accumulates), and a `fleet scan --force --jobs 1` over the
 same clones (median per-repository duration as the fleet reports it, wall time per repository, peak RSS).
 
@@ -25,8 +25,10 @@ commits (1k files), built once into the cache; cold scan median and peak RSS per
 (90 days at 20 commits a day) holds the same ~1,800 commits in each, so a flat column means the cost follows
 the window and the CI files, not the totals.
 
-Timings are wall-clock on whatever else the machine runs: the load average is printed before and after;
-compare two versions by running both in the same conditions, one after the other, more than once. The
+Wall times depend on whatever else the machine runs (the load average is printed before and after); CPU
+times (user + system of the process and its git children) much less so, which makes them the figure to
+compare on a shared machine. Compare two versions by running both in the same conditions, one after the
+other, more than once (e.g. `PYTHONPATH=/tmp/old/src python benchmarks/bench_scan.py --real`). The
 children write their bytecode cache under `<cache>/pycache` (as an installed package has its own), so the
 first process pays compilation and the warm-up run absorbs it.
 
@@ -66,31 +68,35 @@ def child_env(cache: Path) -> dict[str, str]:
     return env
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system, its git children included) and peak RSS (MiB) of one child
+    process; the peak is the largest single process of the tree, not their sum."""
     start = time.perf_counter()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"{' '.join(command)} exited {os.waitstatus_to_exitcode(status)}")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def cold(repos: list[Path], runs: int, env: dict[str, str]) -> dict[Path, tuple[float, float, float]]:
-    """(median s, max s, peak MiB) per repository; runs go round-robin so a noisy moment hits them all."""
-    samples: dict[Path, list[tuple[float, float]]] = {repo: [] for repo in repos}
+def cold(repos: list[Path], runs: int, env: dict[str, str]) -> dict[Path, tuple[float, float, float, float]]:
+    """(median wall s, max wall s, median CPU s, peak MiB) per repository; runs go round-robin so a noisy
+    moment hits them all."""
+    samples: dict[Path, list[tuple[float, float, float]]] = {repo: [] for repo in repos}
     for run in range(runs + 1):
         for repo in repos:
             sample = timed([*TOOL, "scan", str(repo), "--offline", "-f", "json=/dev/null"], env)
             if run:  # the first round is the warm-up
                 samples[repo].append(sample)
-    return {repo: (statistics.median(w for w, _ in s), max(w for w, _ in s), max(m for _, m in s))
-            for repo, s in samples.items()}
+    return {repo: (statistics.median(w for w, _, _ in s), max(w for w, _, _ in s), statistics.median(c for _, c, _ in s),
+                   max(m for _, _, m in s)) for repo, s in samples.items()}
 
 
-def version_time(runs: int, env: dict[str, str]) -> float:
-    return statistics.median(timed([*TOOL, "--version"], env)[0] for _ in range(runs + 1))
+def version_time(runs: int, env: dict[str, str]) -> tuple[float, float]:
+    """Median wall and CPU seconds of `--version`."""
+    samples = [timed([*TOOL, "--version"], env) for _ in range(runs + 1)][1:]
+    return statistics.median(w for w, _, _ in samples), statistics.median(c for _, c, _ in samples)
 
 
 def warm(repos: list[Path], env: dict[str, str]) -> dict:
@@ -100,8 +106,9 @@ def warm(repos: list[Path], env: dict[str, str]) -> dict:
     return json.loads(out)
 
 
-def fleet(repos: list[Path], env: dict[str, str]) -> tuple[float, float, float]:
-    """(median per-repository seconds as the fleet reports them, wall seconds per repository, peak MiB)."""
+def fleet(repos: list[Path], env: dict[str, str]) -> tuple[float, float, float, float]:
+    """(median per-repository seconds as the fleet reports them, wall and CPU seconds per repository, peak
+    MiB of the largest process: the fleet or one of its git children)."""
     with tempfile.TemporaryDirectory(prefix="bench-scan-fleet-") as temp:
         listing = Path(temp) / "repos.txt"
         listing.write_text("".join(f"{repo}\n" for repo in repos), encoding="utf-8")
@@ -116,7 +123,8 @@ def fleet(repos: list[Path], env: dict[str, str]) -> tuple[float, float, float]:
     durations = [float(s) for s in re.findall(r"\] scanned .* \(([0-9.]+) s\)", lines)]
     if os.waitstatus_to_exitcode(status) != 0 or len(durations) != len(repos):
         raise SystemExit(f"fleet scan failed (exit {os.waitstatus_to_exitcode(status)}):\n{lines}")
-    return statistics.median(durations), elapsed / len(repos), usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    return statistics.median(durations), elapsed / len(repos), cpu / len(repos), usage.ru_maxrss / 1024
 
 
 # -- the real repositories --------------------------------------------------------------------------------
@@ -155,22 +163,23 @@ def run_real(args: argparse.Namespace, env: dict[str, str]) -> None:
     version = version_time(args.runs, env)
     results = cold(repos, args.runs, env)
     inside = warm(repos, env)
-    fleet_median, fleet_wall, fleet_peak = fleet(repos, env)
-    header = f"{'repository':<36} {'files':>6} {'commits':>7} {'cold med':>9} {'cold max':>9} {'peak MiB':>8} {'warm ms':>8}"
-    print(header)
+    fleet_median, fleet_wall, fleet_cpu, fleet_peak = fleet(repos, env)
+    print(f"{'repository':<36} {'files':>6} {'commits':>7} {'cold wall':>9} {'wall max':>9} {'cold CPU':>9} "
+          f"{'peak MiB':>8} {'warm ms':>8} {'warm CPU':>8}")
     for repo in repos:
         files = len(git("ls-files", "-z", cwd=repo).split("\0")) - 1
         commits = int(git("rev-list", "--count", "HEAD", cwd=repo))
-        median, worst, peak = results[repo]
-        print(f"{repo.name:<36} {files:>6} {commits:>7} {median:>8.3f}s {worst:>8.3f}s {peak:>8.1f} "
-              f"{inside['ms'][str(repo)]:>8.1f}")
-    print(f"{'median of ' + str(len(repos)) + ' repositories':<51} {statistics.median(r[0] for r in results.values()):>8.3f}s "
-          f"{max(r[1] for r in results.values()):>8.3f}s {max(r[2] for r in results.values()):>8.1f} "
-          f"{statistics.median(inside['ms'].values()):>8.1f}")
-    print(f"--version: median {version:.3f} s")
+        median, worst, cpu, peak = results[repo]
+        print(f"{repo.name:<36} {files:>6} {commits:>7} {median:>8.3f}s {worst:>8.3f}s {cpu:>8.3f}s {peak:>8.1f} "
+              f"{inside['ms'][str(repo)]:>8.1f} {inside['cpu_ms'][str(repo)]:>8.1f}")
+    column = list(zip(*results.values()))
+    print(f"{'median of ' + str(len(repos)) + ' repositories':<51} {statistics.median(column[0]):>8.3f}s "
+          f"{max(column[1]):>8.3f}s {statistics.median(column[2]):>8.3f}s {max(column[3]):>8.1f} "
+          f"{statistics.median(inside['ms'].values()):>8.1f} {statistics.median(inside['cpu_ms'].values()):>8.1f}")
+    print(f"--version: median {version[0]:.3f} s wall, {version[1]:.3f} s CPU")
     print(f"one process, RSS after each round over all repositories (MiB): {inside['rss_mib_after_round']}")
     print(f"fleet scan --jobs 1: median {fleet_median * 1000:.0f} ms per repository (fleet's own timing), "
-          f"wall {fleet_wall * 1000:.0f} ms per repository, peak RSS {fleet_peak:.1f} MiB")
+          f"wall {fleet_wall * 1000:.0f} ms and CPU {fleet_cpu * 1000:.0f} ms per repository, peak RSS {fleet_peak:.1f} MiB")
     print(f"load average after: {os.getloadavg()[0]:.2f}  ({args.runs} cold runs per repository)")
 
 
@@ -192,10 +201,10 @@ def run_scaling(args: argparse.Namespace, env: dict[str, str]) -> None:
         repos[(files, commits)] = path
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     results = cold(list(repos.values()), args.runs, env)
-    print(f"{'files':>7} {'commits':>7} {'cold med':>9} {'cold max':>9} {'peak MiB':>8}")
+    print(f"{'files':>7} {'commits':>7} {'cold wall':>9} {'wall max':>9} {'cold CPU':>9} {'peak MiB':>8}")
     for (files, commits), path in repos.items():
-        median, worst, peak = results[path]
-        print(f"{files:>7} {commits:>7} {median:>8.3f}s {worst:>8.3f}s {peak:>8.1f}")
+        median, worst, cpu, peak = results[path]
+        print(f"{files:>7} {commits:>7} {median:>8.3f}s {worst:>8.3f}s {cpu:>8.3f}s {peak:>8.1f}")
     print(f"load average after: {os.getloadavg()[0]:.2f}  ({args.runs} cold runs per size)")
 
 
@@ -203,14 +212,14 @@ def run_corpus(args: argparse.Namespace, env: dict[str, str]) -> None:
     repos = args.repos or sorted(args.corpus.glob("*/repo"))
     if not repos:
         raise SystemExit(f"no repositories: pass paths or a corpus folder ({args.corpus} not found)")
-    print(f"{'--version':<42} median {version_time(args.runs, env):6.3f} s")
+    print(f"{'--version':<42} median {version_time(args.runs, env)[0]:6.3f} s")
     results = cold(repos, args.runs, env)
-    for repo, (median, worst, peak) in results.items():
+    for repo, (median, worst, cpu, peak) in results.items():
         name = repo.parent.name if repo.name == "repo" else repo.name
-        print(f"{name:<42} median {median:6.3f} s  max {worst:6.3f} s  peak RSS {peak:6.1f} MiB")
+        print(f"{name:<42} median {median:6.3f} s  max {worst:6.3f} s  CPU {cpu:6.3f} s  peak RSS {peak:6.1f} MiB")
     print(f"{'all repositories':<42} median {statistics.median(r[0] for r in results.values()):6.3f} s  "
           f"worst median {max(r[0] for r in results.values()):6.3f} s  "
-          f"peak RSS {max(r[2] for r in results.values()):6.1f} MiB  ({len(repos)} repos x {args.runs} runs)")
+          f"peak RSS {max(r[3] for r in results.values()):6.1f} MiB  ({len(repos)} repos x {args.runs} runs)")
 
 
 def main() -> None:
