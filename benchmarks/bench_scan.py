@@ -3,6 +3,7 @@
     python benchmarks/bench_scan.py [--runs 5] [--corpus ../shared/corpus] [REPO ...]
     python benchmarks/bench_scan.py --real [--runs 5] [--list benchmarks/real-repos.yaml] [--clone-from TEMPLATE]
     python benchmarks/bench_scan.py --scaling [--runs 5] [--max-size 100000]
+    python benchmarks/bench_scan.py --phases [--runs 5] [--list benchmarks/real-repos.yaml]
 
 Run it from the project root with the sources to measure first on the path
 (`PYTHONPATH=src`); every figure comes from child processes started with that environment.
@@ -24,6 +25,10 @@ same clones (median per-repository duration as the fleet reports it, wall time p
 commits (1k files), built once into the cache; cold scan median and peak RSS per size. The history window
 (90 days at 20 commits a day) holds the same ~1,800 commits in each, so a flat column means the cost follows
 the window and the CI files, not the totals.
+
+`--phases`: where the CPU of a cold scan goes, per real repository (`scan_phases.py`): interpreter, imports,
+policies, the git listing, each collector (its imports included), evaluation, JSON report; medians of
+`--runs` fresh processes, in milliseconds.
 
 Wall times depend on whatever else the machine runs (the load average is printed before and after); CPU
 times (user + system of the process and its git children) much less so, which makes them the figure to
@@ -183,6 +188,25 @@ def run_real(args: argparse.Namespace, env: dict[str, str]) -> None:
     print(f"load average after: {os.getloadavg()[0]:.2f}  ({args.runs} cold runs per repository)")
 
 
+def run_phases(args: argparse.Namespace, env: dict[str, str]) -> None:
+    repos = [clone for clone in (real_clone(e, args.cache, args.clone_from) for e in
+                                 yaml.safe_load(args.list.read_text(encoding="utf-8"))["repositories"])
+             if isinstance(clone, Path)]
+    script = Path(__file__).with_name("scan_phases.py")
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    table: dict[str, dict[str, float]] = {}
+    for repo in repos:
+        runs = [json.loads(subprocess.run([sys.executable, str(script), str(repo)], env=env, check=True,
+                                          capture_output=True, text=True).stdout) for _ in range(args.runs + 1)][1:]
+        table[repo.name] = {phase: statistics.median(run[phase] for run in runs) for phase in runs[0]}
+    phases = list(next(iter(table.values())))
+    short = [p.removeprefix("collector ") for p in phases]
+    print(f"{'CPU ms':<36}" + "".join(f"{name[:10]:>11}" for name in short) + f"{'total':>8}")
+    for name, row in [*table.items(), ("median", {p: statistics.median(r[p] for r in table.values()) for p in phases})]:
+        print(f"{name:<36}" + "".join(f"{row[p]:>11.1f}" for p in phases) + f"{sum(row.values()):>8.0f}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}  ({args.runs} processes per repository)")
+
+
 # -- the scaling table ------------------------------------------------------------------------------------
 def run_scaling(args: argparse.Namespace, env: dict[str, str]) -> None:
     shapes = sorted({(files, 1_000) for files in SIZES if files <= args.max_size}
@@ -230,6 +254,7 @@ def main() -> None:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--real", action="store_true", help="the real repositories of --list")
     mode.add_argument("--scaling", action="store_true", help="synthetic repositories of growing size")
+    mode.add_argument("--phases", action="store_true", help="CPU per step of a cold scan, per real repository")
     parser.add_argument("--list", type=Path, default=Path(__file__).with_name("real-repos.yaml"))
     parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--clone-from", default="{origin}", metavar="TEMPLATE")
@@ -242,6 +267,8 @@ def main() -> None:
         run_real(args, env)
     elif args.scaling:
         run_scaling(args, env)
+    elif args.phases:
+        run_phases(args, env)
     else:
         run_corpus(args, env)
 
