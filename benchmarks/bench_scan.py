@@ -140,13 +140,14 @@ def git(*args: str, cwd: Path | None = None) -> str:
 def real_clone(entry: dict, cache: Path, template: str) -> Path | str:
     """The clone at the listed commit (made once), or the reason it cannot be had."""
     owner, name = entry["origin"].rstrip("/").split("/")[-2:]
+    commit = str(entry["commit"])  # an all-digit hash reads as a YAML number
     dest = cache / f"{owner}+{name}"
     try:
         if not (dest / ".git").is_dir():
             source = template.format(origin=entry["origin"], owner=owner, name=name)
             git("clone", "--quiet", "--no-checkout", "--", source, str(dest))
-        if git("rev-parse", "HEAD", cwd=dest).strip() != entry["commit"]:
-            git("checkout", "--quiet", "--force", "-B", entry["branch"], entry["commit"], cwd=dest)
+        if git("rev-parse", "HEAD", cwd=dest).strip() != commit:
+            git("checkout", "--quiet", "--force", "-B", str(entry["branch"]), commit, cwd=dest)
     except subprocess.CalledProcessError as exc:
         reason = (exc.stderr or "").strip().splitlines()
         return f"git {exc.cmd[1]} failed: {reason[-1] if reason else f'exit {exc.returncode}'}"
