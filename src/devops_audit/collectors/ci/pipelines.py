@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.classify import default_classifier
+from devops_audit.collectors.ci.follow import Follower
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Pipeline, to_data
 from devops_audit.workspace import Workspace
@@ -49,6 +50,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         classifier = classifier.extended(options.classification)
     pipelines: list[Pipeline] = []
     inventory: list[InventoryEntry] = []
+    follower = Follower(workspace, classifier)
     for module_name in SYSTEMS:
         try:
             system = importlib.import_module(module_name)
@@ -62,10 +64,15 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
             except EvidenceError as exc:
                 inventory.append(InventoryEntry(exc.path, system.KIND, "error", exc.reason, exc.line, NAME))
                 continue
+            for pipeline in parsed.pipelines:
+                follower.follow_pipeline(pipeline)  # what the commands run: scripts, make, npm, tox, ...
             pipelines.extend(parsed.pipelines)
             for entry in parsed.inventory:
                 entry.evidence = NAME
             inventory.extend(parsed.inventory)
+    for entry in follower.inventory:
+        entry.evidence = NAME
+    inventory.extend(follower.inventory)
     facts = flatten(pipelines)
     return Evidence(
         NAME,
