@@ -171,6 +171,7 @@ class Toolchain:
     reason: str
     location: Location
     locator: str
+    via: list[str] = field(default_factory=list)  # the chain of callers when the step is in a composite action
 
 
 def to_data(value: Any) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 from devops_audit.classify import default_classifier
 from devops_audit.collectors.ci.follow import Follower
+from devops_audit.collectors.ci.toolchains import toolchains
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Pipeline, to_data
 from devops_audit.workspace import Workspace
@@ -27,6 +28,7 @@ SYSTEMS = (
     "devops_audit.collectors.ci.azure_pipelines",
     "devops_audit.collectors.ci.circleci",
     "devops_audit.collectors.ci.bitbucket",
+    "devops_audit.collectors.ci.services",
 )
 _TEST_DATA_PARTS = frozenset({"testdata", "test-data", "test_data", "fixtures", "__fixtures__", "testfixtures"})
 
@@ -66,6 +68,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
                 continue
             for pipeline in parsed.pipelines:
                 follower.follow_pipeline(pipeline)  # what the commands run: scripts, make, npm, tox, ...
+                pipeline.toolchains = toolchains(workspace, pipeline)
             pipelines.extend(parsed.pipelines)
             for entry in parsed.inventory:
                 entry.evidence = NAME
@@ -96,6 +99,7 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
     jobs: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
     refs: list[dict[str, Any]] = []
+    chains: list[dict[str, Any]] = []
     for pipeline in data:
         trigger_kinds = sorted({t["kind"] for t in pipeline["triggers"]})
         context = {"pipeline": pipeline["path"], "system": pipeline["system"]}
@@ -110,11 +114,17 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
         pipeline["trigger_kinds"] = trigger_kinds
         for ref in pipeline.pop("refs"):
             refs.append({**ref, **context})
+        for toolchain in pipeline.pop("toolchains"):
+            where = (toolchain["location"]["path"], toolchain["location"]["line"])
+            if all((t["location"]["path"], t["location"]["line"]) != where for t in chains):
+                chains.append({**toolchain, **context})  # once, though a composite action has many callers
     return {
-        "anchor": data[0]["path"] if data else ".",  # where a pipeline-wide verdict points
+        # where a pipeline-wide verdict points: the first pipeline proper (not an action definition or a service)
+        "anchor": next((p["path"] for p in data if p["kind"] == "pipeline"), data[0]["path"] if data else "."),
         "systems": sorted({p["system"] for p in data}),
         "pipelines": data,
         "jobs": jobs,
         "steps": steps,
         "refs": refs,
+        "toolchains": chains,
     }

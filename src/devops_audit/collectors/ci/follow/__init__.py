@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from types import ModuleType
 
 from devops_audit.classify import Classifier
-from devops_audit.collectors.ci.follow import composer, just, make, node, nox, pixi, pyproject, script, task, tox
+from devops_audit.collectors.ci.follow import (
+    composer,
+    just,
+    make,
+    node,
+    nox,
+    pixi,
+    precommit,
+    pyproject,
+    script,
+    task,
+    tox,
+)
 from devops_audit.collectors.ci.follow.model import Call, Definitions
 from devops_audit.collectors.ci.follow.shell import commands
 from devops_audit.errors import EvidenceError
@@ -24,7 +36,7 @@ from devops_audit.yamlsafe import YamlError
 
 __all__ = ["Follower", "Followed", "MAX_DEPTH", "MAX_STEPS"]
 
-FOLLOWERS: tuple[ModuleType, ...] = (make, node, tox, nox, just, task, pixi, pyproject, composer, script)
+FOLLOWERS: tuple[ModuleType, ...] = (make, node, tox, nox, just, task, pixi, pyproject, composer, precommit, script)
 _BY_NAME = {module.NAME: module for module in FOLLOWERS}
 MAX_DEPTH = 6  # files deep, from the CI step
 MAX_STEPS = 2000  # followed commands per call
@@ -57,18 +69,23 @@ class Follower:
         """Add to every job the steps its commands lead to, and their kinds and tools to the job."""
         for job in pipeline.jobs:
             steps: list[Step] = []
+            followed: list[Step] = []
             for step in job.steps:
                 steps.append(step)
-                if step.run and not step.via:
-                    steps.extend(self.steps_for(step))
-            if len(steps) != len(job.steps):
-                job.steps = steps
-                job.kinds = sorted({*job.kinds, *(k for s in steps for k in s.kinds)})
-                job.tools = sorted({*job.tools, *(t for s in steps for t in s.tools)})
+                if step.run:
+                    found = self.steps_for(step)
+                    steps.extend(found)
+                    followed.extend(found)
+            if not followed:
+                continue
+            job.steps = steps
+            if pipeline.kind != "action":  # an action definition's job runs in its callers, it has no kinds
+                job.kinds = sorted({*job.kinds, *(k for s in followed for k in s.kinds)})
+                job.tools = sorted({*job.tools, *(t for s in followed for t in s.tools)})
 
     def steps_for(self, step: Step) -> list[Step]:
         """The followed steps of one CI step, each classified and located, with its chain."""
-        origin = f"{step.location.path}:{step.location.line}"
+        origin = [*step.via, f"{step.location.path}:{step.location.line}"]
         result = []
         for index, item in enumerate(self.follow_text(step.run, "")):
             kinds, tools = self.classifier.classify(run=item.text)
@@ -76,7 +93,7 @@ class Follower:
                 name=item.text[:200], locator=f"{step.locator}>{item.location.path}[{index}]",
                 location=item.location, run=item.text, kinds=kinds, tools=tools,
                 continue_on_error=step.continue_on_error, condition=step.condition,
-                via=[origin, *item.via],
+                via=[*origin, *item.via],
             ))
         return result
 
