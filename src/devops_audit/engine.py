@@ -38,6 +38,7 @@ class Violation:
     line: int
     message: str
     locator: str = ""
+    chain: list[str] = field(default_factory=list)  # `file:line` locations that led here (CI step -> script)
 
 
 @dataclass
@@ -159,8 +160,10 @@ def _summary(indicator: Indicator, context: Any) -> str:
 def _violation(item: Any, indicator: Indicator) -> Violation:
     if isinstance(item, dict):
         location = item.get("location") if isinstance(item.get("location"), dict) else item
+        chain = item.get("chain") if isinstance(item.get("chain"), list) else []
         return Violation(str(location.get("path") or indicator.anchor or "."), int(location.get("line") or 1),
-                         str(item.get("message") or indicator.title), str(item.get("locator") or ""))
+                         str(item.get("message") or indicator.title), str(item.get("locator") or ""),
+                         [str(c) for c in chain])
     return Violation(indicator.anchor or ".", 1, str(item))
 
 
