@@ -1,0 +1,11 @@
+﻿@{
+    IncludeRules=@('PSAvoidUsingCmdletAliases',
+                   'PSAvoidUsingWMICmdlet',
+                   'PSAvoidUsingEmptyCatchBlock',
+                   'PSUseCmdletCorrectly',
+                   'PSUseShouldProcessForStateChangingFunctions',
+                   'PSAvoidUsingPositionalParameters',
+                   'PSAvoidGlobalVars',
+                   'PSUseDeclaredVarsMoreThanAssignments',
+                   'PSAvoidUsingInvokeExpression')
+}

@@ -1,0 +1,7 @@
+﻿@{
+    IncludeRules=@('PSAvoidUsingPlainTextForPassword',
+                   'PSAvoidUsingComputerNameHardcoded',
+                   'PSAvoidUsingConvertToSecureStringWithPlainText',
+                   'PSUsePSCredentialType',
+                   'PSAvoidUsingUserNameAndPasswordParams')
+}
