@@ -19,7 +19,8 @@ from devops_audit.workspace import Workspace
 
 __all__ = ["toolchains"]
 
-_WILDCARD = re.compile(r"(^|[.\-])[x*](\.|$)|[\^~>=<]")
+# moving: `x`, `3.x`, `20.*`, ranges; `1.26.x` fixes major and minor (patch releases only): a pin
+_WILDCARD = re.compile(r"^v?(\d+\.)?[x*](\.|$)|[\^~>=<]")
 
 
 @cache
@@ -48,6 +49,8 @@ def _row(uses: str) -> dict[str, Any] | None:
 def _judge(workspace: Workspace, row: dict[str, Any], step: Step) -> Toolchain:
     inputs = {k: v.strip() for k, v in step.inputs.items()}
     version = next((inputs[k] for k in row.get("version", ()) if inputs.get(k)), "")
+    if not version and row.get("version_in_ref") and "@" in step.uses:
+        version = step.uses.split("@", 1)[1]  # dtolnay/rust-toolchain@stable
     version_file = next((inputs[k] for k in row.get("version_file", ()) if inputs.get(k)), "")
     default_file = next((f for f in row.get("defaults", ()) if workspace.exists(f)), "")
     if not version and not version_file and row.get("missing"):
