@@ -115,9 +115,13 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
         for ref in pipeline.pop("refs"):
             refs.append({**ref, **context})
         for toolchain in pipeline.pop("toolchains"):
+            # once per setup step, though a composite action has many callers: the first caller's chain shown
             where = (toolchain["location"]["path"], toolchain["location"]["line"])
-            if all((t["location"]["path"], t["location"]["line"]) != where for t in chains):
-                chains.append({**toolchain, **context})  # once, though a composite action has many callers
+            seen = next((i for i, t in enumerate(chains) if (t["location"]["path"], t["location"]["line"]) == where), None)
+            if seen is None:
+                chains.append({**toolchain, **context})
+            elif toolchain["via"] and not chains[seen]["via"]:
+                chains[seen] = {**toolchain, **context}
     return {
         # where a pipeline-wide verdict points: the first pipeline proper (not an action definition or a service)
         "anchor": next((p["path"] for p in data if p["kind"] == "pipeline"), data[0]["path"] if data else "."),
