@@ -109,6 +109,10 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
         return Verdict(indicator, "error", f"policy expression failed: {type(exc).__name__}: {str(exc).splitlines()[0]}",
                        locations=anchor, params=params)
     status = "pass" if passed else "fail"
+    unseen = _unseen(indicator, evidence) if not passed and not violations else ""
+    if unseen:  # what the jobs do may be in a definition we could not read: never fail on it
+        return Verdict(indicator, "unknown", _join(messages["unknown"], summary, f"Not visible: {unseen}."),
+                       locations=anchor, evidence_errors=errors, params=params)
     message = _join(messages[status], summary)
     if violations:
         shown = violations[:MAX_VIOLATIONS]
@@ -124,6 +128,16 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
     locations = [Location(v.path, v.line) for v in violations if v.path] or anchor
     return Verdict(indicator, status, message, violations, locations, evidence=_evidence_summary(summary),
                    evidence_errors=errors, params=params)
+
+
+def _unseen(indicator: Indicator, evidence: dict[str, Evidence]) -> str:
+    """The remote definitions not read (`unresolved` facts), when the indicator asks what jobs do (`kinds`)."""
+    if ".kinds" not in indicator.expressions.get("assert", ""):
+        return ""
+    unresolved = [u for name in indicator.required_namespaces if _present(evidence, name)
+                  and isinstance(evidence[name].facts, dict) for u in evidence[name].facts.get("unresolved") or ()]
+    return "; ".join(f"{u['ref']} ({u['location']['path']}:{u['location']['line']}: {u['reason']}; {u['hint']})"
+                     for u in unresolved[:3]) + (f"; and {len(unresolved) - 3} more" if len(unresolved) > 3 else "")
 
 
 def _anchor(indicator: Indicator, evidence: dict[str, Evidence]) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from devops_audit.classify import default_classifier
 from devops_audit.collectors.ci.follow import Follower
+from devops_audit.collectors.ci.remote import Fetcher, Unresolved, resolve
 from devops_audit.collectors.ci.toolchains import toolchains
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Pipeline, to_data
@@ -53,6 +54,9 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     pipelines: list[Pipeline] = []
     inventory: list[InventoryEntry] = []
     follower = Follower(workspace, classifier)
+    fetcher = Fetcher(offline=True if options is None else bool(getattr(options, "offline", False)),
+                      api_url=getattr(options, "api_url", None), cache_dir=getattr(options, "cache_dir", None))
+    unresolved: list[Unresolved] = []
     for module_name in SYSTEMS:
         try:
             system = importlib.import_module(module_name)
@@ -68,6 +72,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
                 continue
             for pipeline in parsed.pipelines:
                 follower.follow_pipeline(pipeline)  # what the commands run: scripts, make, npm, tox, ...
+                unresolved.extend(resolve(pipeline, fetcher, classifier))  # remote workflows, includes, ...
                 pipeline.toolchains = toolchains(workspace, pipeline)
             pipelines.extend(parsed.pipelines)
             for entry in parsed.inventory:
@@ -77,6 +82,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         entry.evidence = NAME
     inventory.extend(follower.inventory)
     facts = flatten(pipelines)
+    facts["unresolved"] = to_data(unresolved)
     return Evidence(
         NAME,
         present=bool(pipelines) or any(e.status == "error" for e in inventory),
