@@ -9,9 +9,10 @@ from devops_audit.collectors.ci.follow.model import Call, Definitions, Target, o
 NAME = "just"
 FILES = ("justfile", "Justfile", ".justfile", "JUSTFILE")
 _WITH_VALUE = frozenset({"-f", "--justfile", "-d", "--working-directory", "--set", "--shell", "--dotenv-path"})
-_RECIPE = re.compile(r"^@?([A-Za-z_][\w-]*)((?:\s+[^:=]+?)?)\s*:(?!=)\s*(.*)$")
+_NAME = re.compile(r"@?([A-Za-z_][\w-]*)")
 _ALIAS = re.compile(r"^alias\s+([\w-]+)\s*:=\s*([\w-]+)")
 _KEYWORDS = ("set ", "export ", "import ", "mod ", "alias ", "[", "#")
+MAX_LINE = 4000
 
 
 def match(argv: tuple[str, ...]) -> Call | None:
@@ -39,11 +40,11 @@ def parse(text: str, path: str) -> Definitions:
         if alias:
             aliases[alias.group(1)] = alias.group(2)
             continue
-        if not raw.strip() or raw.startswith(_KEYWORDS):
+        if not raw.strip() or raw.startswith(_KEYWORDS) or len(raw) > MAX_LINE:
             continue
-        recipe = _RECIPE.match(raw)
+        recipe = _recipe(raw)
         if recipe:
-            name, _, dependencies = recipe.groups()
+            name, dependencies = recipe
             before, _, after = dependencies.partition("&&")
             current = targets[name] = Target(name, number, before=_names(before), after=_names(after))
             default = default or (name,)
@@ -51,6 +52,15 @@ def parse(text: str, path: str) -> Definitions:
         if name in targets:
             targets.setdefault(alias, targets[name])
     return Definitions(targets, default)
+
+
+def _recipe(line: str) -> tuple[str, str] | None:
+    """(name, dependencies) of a recipe header `name param='x': dep1 dep2`, else None (`x := 1` is not one)."""
+    name = _NAME.match(line)
+    colon = line.find(":", name.end()) if name else -1
+    if colon < 0 or line[colon + 1:colon + 2] == "=":
+        return None
+    return name.group(1), line[colon + 1:].strip()
 
 
 def _names(dependencies: str) -> list[str]:

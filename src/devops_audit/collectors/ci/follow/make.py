@@ -14,10 +14,10 @@ NAME = "make"
 FILES = ("GNUmakefile", "makefile", "Makefile")
 _WITH_VALUE = frozenset({"-C", "--directory", "-f", "--file", "--makefile", "-j", "--jobs", "-I", "-o", "-W"})
 _ASSIGN = re.compile(r"^(?:export\s+|override\s+)?([A-Za-z_][\w.-]*)\s*(::?=|\?=|\+=|!=|=)\s*(.*)$")
-_RULE = re.compile(r"^([^\t#:=][^:=]*?)\s*::?(?!=)\s*(.*)$")
 _REFERENCE = re.compile(r"\$[({]([A-Za-z_][\w.-]*)[)}]")
 _DIRECTIVE = re.compile(r"^(ifeq|ifneq|ifdef|ifndef|else|endif|include|-include|sinclude|define|endef|export|unexport|vpath)\b")
 MAX_EXPANDED = 8000
+MAX_LINE = 4000  # longer lines are not rules or assignments we could use (and would cost regex time)
 
 
 def match(argv: tuple[str, ...]) -> Call | None:
@@ -40,7 +40,7 @@ def parse(text: str, path: str) -> Definitions:
     for number, raw in enumerate(text.splitlines(), 1):
         if raw.startswith("\t") and current and not pending:
             command = raw.strip().lstrip("@-+ ")
-            if command and not command.startswith("#"):
+            if command and not command.startswith("#") and len(command) <= MAX_LINE:
                 for target in current:
                     target.commands.append((command, number))
             continue
@@ -51,22 +51,22 @@ def parse(text: str, path: str) -> Definitions:
         pending, start = "", 0
         if not line or line.startswith("#"):
             continue
-        if _DIRECTIVE.match(line):
+        if _DIRECTIVE.match(line) or len(line) > MAX_LINE:
             continue
         assignment = _ASSIGN.match(line)
         if assignment:
             name, operator, value = assignment.groups()
             if operator == "+=":
-                variables[name] = (variables.get(name, "") + " " + value).strip()
+                variables[name] = (variables.get(name, "") + " " + value).strip()[:MAX_LINE]
             elif operator != "?=" or name not in variables:
                 variables[name] = value
             current = []
             continue
-        rule = _RULE.match(line)
-        if not rule:
+        rule = _rule(line)
+        if rule is None:
             current = []
             continue
-        names, rest = rule.groups()
+        names, rest = rule
         prerequisites, _, inline = rest.partition(";")
         if "=" in prerequisites:  # a target-specific variable
             continue
@@ -85,6 +85,20 @@ def parse(text: str, path: str) -> Definitions:
         target.commands = [(_expand(command, variables), line) for command, line in target.commands]
         target.before = [_expand(p, variables) for p in target.before]
     return Definitions(targets, default)
+
+
+def _rule(line: str) -> tuple[str, str] | None:
+    """(targets, what follows the colon) of a rule line `a b: c d` / `a:: c`, else None (string operations:
+    a regular expression here goes quadratic on long lines)."""
+    colon = line.find(":")
+    if colon <= 0 or "=" in line[:colon]:
+        return None
+    rest = line[colon + 1:]
+    if rest.startswith(":"):
+        rest = rest[1:]
+    if rest.startswith("="):
+        return None
+    return line[:colon].strip(), rest.strip()
 
 
 def _expand(text: str, variables: dict[str, str]) -> str:
