@@ -202,3 +202,24 @@ def _ci(root: Path) -> dict:
     from devops_audit.workspace import Workspace
 
     return to_data(collect(Workspace(root), None).facts)
+
+
+def test_hostile_files_cost_little_and_a_symlink_out_is_refused(tmp_path: Path) -> None:
+    import os
+    import time
+
+    outside = tmp_path / "secret.sh"
+    outside.write_text("pytest\n")
+    repo = write(tmp_path / "repo", {
+        ".github/workflows/ci.yml": WORKFLOW.format(command="make all && just all && ./ci/link.sh"),
+        "Makefile": "X = $(X)$(X)\nall:\n" + ("a" + " " * 3000 + "=:\n") * 300 + "\t" + "$(X)" * 900 + "\n",
+        "justfile": ("a" + " " * 3000 + "=:\n") * 300 + "all: all\n    just all\n",
+    })
+    (repo / "ci").mkdir()
+    os.symlink(outside, repo / "ci" / "link.sh")
+    started = time.perf_counter()
+    report = scan_dict(repo, offline=True)
+    assert time.perf_counter() - started < 5
+    inventory = {e["path"]: e for e in report["inventory"]}
+    assert inventory["ci/link.sh"]["status"] == "skipped" and "outside the repository" in inventory["ci/link.sh"]["reason"]
+    assert not [s for s in _ci(repo)["steps"] if s["location"]["path"] == "ci/link.sh"]
