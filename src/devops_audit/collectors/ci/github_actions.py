@@ -190,7 +190,9 @@ def _step(workspace: Workspace, pipeline: Pipeline, raw: dict[str, Any], locator
     step.inputs = {str(k): str(v) for k, v in with_args.items() if isinstance(v, (str, int, float, bool))}
     # arguments such as `args: --cov-fail-under 80` or a semgrep config are part of what the step does
     text = "\n".join([step.run, *(str(v) for v in with_args.values() if isinstance(v, (str, int, float)))])
-    kinds, tools = classifier.classify(run=text, uses=step.uses)
+    if str(with_args.get("attestations", "")).lower() == "true":
+        text += "\n--attestations"  # e.g. pypi-publish's explicit PEP 740 attestations
+    kinds, tools = classifier.classify(run=text, uses=_with_commented_version(workspace, location, step.uses))
     step.kinds, step.tools = list(kinds), list(tools)
     if not step.uses:
         return [step]
@@ -204,6 +206,31 @@ def _step(workspace: Workspace, pipeline: Pipeline, raw: dict[str, Any], locator
     step.kinds = sorted({*step.kinds, *(k for s in inner for k in s.kinds)})
     step.tools = sorted({*step.tools, *(t for s in inner for t in s.tools)})
     return [step, *inner]
+
+
+_COMMENTED_VERSION = re.compile(r"@[0-9a-f]{40}[\"']?\s+#\s*(v?\d+(?:\.\d+)*)\b")
+_LINES: dict[tuple[str, str], list[str]] = {}
+
+
+def _with_commented_version(workspace: Workspace, location: Location, uses: str) -> str:
+    """`owner/action@<sha> # v1.13.0` is classified as `owner/action@v1.13.0`: the comment says which release
+    the SHA is (Dependabot and Renovate keep it up to date); the pinning itself is judged on the SHA."""
+    if "@" not in uses or not _SHA.match(uses.rsplit("@", 1)[1]):
+        return uses
+    key = (str(workspace.root), location.path)
+    if key not in _LINES:
+        if len(_LINES) > 256:
+            _LINES.clear()
+        try:
+            _LINES[key] = workspace.read_text(location.path).splitlines()
+        except EvidenceError:
+            _LINES[key] = []
+    lines = _LINES[key]
+    for text in lines[location.line - 1:location.line + 1]:  # the step line, or `uses:` just after `- name:`
+        found = _COMMENTED_VERSION.search(text) if uses.split("@", 1)[0] in text else None
+        if found:
+            return f"{uses.rsplit('@', 1)[0]}@{found.group(1)}"
+    return uses
 
 
 def _local_action(workspace: Workspace, caller: Step, classifier: Classifier, parsed: Parsed,
