@@ -223,3 +223,39 @@ def test_hostile_files_cost_little_and_a_symlink_out_is_refused(tmp_path: Path) 
     inventory = {e["path"]: e for e in report["inventory"]}
     assert inventory["ci/link.sh"]["status"] == "skipped" and "outside the repository" in inventory["ci/link.sh"]["reason"]
     assert not [s for s in _ci(repo)["steps"] if s["location"]["path"] == "ci/link.sh"]
+
+
+PUBLISH = """\
+on: {{push: {{tags: ['v*']}}}}
+permissions: {{contents: read}}
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    permissions: {{id-token: write}}
+    steps:
+      - run: python -m build
+      - uses: {uses}{with_}
+"""
+
+
+@pytest.mark.parametrize(("uses", "with_", "status"), [
+    ("pypa/gh-action-pypi-publish@ed0c53931b1dc9bd32cbe73a98c7f6766f8a527e # v1.13.0", "", "pass"),
+    ("pypa/gh-action-pypi-publish@release/v1", "", "pass"),
+    ("pypa/gh-action-pypi-publish@ed0c53931b1dc9bd32cbe73a98c7f6766f8a527e", "", "fail"),  # which release?
+    ("pypa/gh-action-pypi-publish@ed0c53931b1dc9bd32cbe73a98c7f6766f8a527e", "\n        with: {attestations: true}",
+     "pass"),
+    ("pypa/gh-action-pypi-publish@v1.10.3", "", "fail"),
+])
+def test_pypi_publish_attestations_count_as_provenance(tmp_path: Path, uses: str, with_: str, status: str) -> None:
+    write(tmp_path, {".github/workflows/publish.yml": PUBLISH.format(uses=uses, with_=with_)})
+    assert verdicts(scan_dict(tmp_path, offline=True))["SR.BD.05"]["status"] == status
+
+
+def test_linter_plugins_in_the_build_count_as_linter_configuration(tmp_path: Path) -> None:
+    write(tmp_path, {"pom.xml": "<project><build><plugins><plugin>\n<artifactId>maven-checkstyle-plugin</artifactId>\n"
+                                "</plugin><plugin><groupId>com.github.spotbugs</groupId></plugin></plugins></build>"
+                                "</project>\n"})
+    verdict = verdicts(scan_dict(tmp_path, offline=True))["CD.TM.05"]
+    assert verdict["status"] == "pass"
+    assert "pom.xml[checkstyle]" in verdict["message"] and "pom.xml[spotbugs]" in verdict["message"]
