@@ -12,7 +12,6 @@ runner, timeout and permissions, which the file cannot show).
 from __future__ import annotations
 
 from devops_audit.classify import Classifier
-from devops_audit.collectors.ci.follow import precommit
 from devops_audit.collectors.ci.pipelines import Parsed
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import InventoryEntry, Job, Location, Pipeline, Step, Trigger
@@ -26,23 +25,27 @@ KIND = "ci-service"
 _SECRET_SCANNING = (".github/secret_scanning.yml", ".github/secret_scanning.yaml")
 
 
+_PRECOMMIT = (".pre-commit-config.yaml", ".pre-commit-config.yml")
+
+
 def discover(workspace: Workspace) -> list[str]:
-    return [p for p in (*precommit.FILES, *_SECRET_SCANNING) if p in workspace.file_set]
+    return [p for p in (*_PRECOMMIT, *_SECRET_SCANNING) if p in workspace.file_set]
 
 
 def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
     if path in _SECRET_SCANNING:
         return _secret_scanning(path)
+    from devops_audit.collectors.ci.follow import precommit
+
     text = workspace.read_strict_text(path)
     try:
-        documents = workspace.load_yaml(path)
+        config = precommit.config(text)
         definitions = precommit.parse(text, path)
     except YamlError as exc:
         raise EvidenceError(path, exc.reason, exc.line) from None
-    config = documents[0] if documents else None
     ci = config.get("ci") if isinstance(config, dict) else None
     if not isinstance(ci, dict):
-        return Parsed([], [InventoryEntry(path, KIND, "skipped", "no `ci:` block: pre-commit.ci is not configured")])
+        return Parsed()  # hooks run locally (or by a CI step that is followed into them): not a service
     skipped = {str(s) for s in ci.get("skip") or ()} if isinstance(ci.get("skip"), list) else set()
     line = line_of(config, "ci")
     pipeline = Pipeline(system="pre-commit.ci", path=path, name="pre-commit.ci", location=Location(path, line),

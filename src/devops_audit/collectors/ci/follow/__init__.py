@@ -9,24 +9,12 @@ each file parsed once and each (file, target) expanded once per scan.
 
 from __future__ import annotations
 
+import importlib
 import posixpath
 from dataclasses import dataclass
 from types import ModuleType
 
 from devops_audit.classify import Classifier
-from devops_audit.collectors.ci.follow import (
-    composer,
-    just,
-    make,
-    node,
-    nox,
-    pixi,
-    precommit,
-    pyproject,
-    script,
-    task,
-    tox,
-)
 from devops_audit.collectors.ci.follow.model import Call, Definitions
 from devops_audit.collectors.ci.follow.shell import commands
 from devops_audit.errors import EvidenceError
@@ -36,8 +24,16 @@ from devops_audit.yamlsafe import YamlError
 
 __all__ = ["Follower", "Followed", "MAX_DEPTH", "MAX_STEPS"]
 
-FOLLOWERS: tuple[ModuleType, ...] = (make, node, tox, nox, just, task, pixi, pyproject, composer, precommit, script)
-_BY_NAME = {module.NAME: module for module in FOLLOWERS}
+# program -> follower module, so a follower is imported only when a command calls its program
+_PROGRAMS = {
+    "make": "make", "gmake": "make", "npm": "node", "pnpm": "node", "yarn": "node", "bun": "node",
+    "tox": "tox", "nox": "nox", "just": "just", "task": "task", "go-task": "task", "pixi": "pixi",
+    "hatch": "pyproject", "pdm": "pyproject", "uv": "pyproject", "uvx": "pyproject", "poetry": "pyproject",
+    "pipenv": "pyproject", "pipx": "pyproject", "conda": "pyproject", "mamba": "pyproject",
+    "micromamba": "pyproject", "bundle": "pyproject", "npx": "pyproject", "composer": "composer",
+    "composer.phar": "composer", "pre-commit": "precommit", "prek": "precommit",
+}
+_KIND_MODULES = {"package.json": "node", "pre-commit": "precommit"}  # Call.kind -> module, when they differ
 MAX_DEPTH = 6  # files deep, from the CI step
 MAX_STEPS = 2000  # followed commands per call
 MAX_FILE_BYTES = 1024 * 1024
@@ -133,7 +129,7 @@ class Follower:
         return [Followed(f.text, f.location, prefix + f.via) for f in expanded]
 
     def _expand(self, call: Call, cwd: str) -> list[Followed]:
-        module = _BY_NAME[call.kind]
+        module = _follower(_KIND_MODULES.get(call.kind, call.kind))
         path = self._find(call, cwd)
         definitions = self._parse(module, path) if path else None
         if definitions is None:
@@ -191,11 +187,15 @@ class Follower:
 
 
 def _match(argv: tuple[str, ...]) -> Call | None:
-    for module in FOLLOWERS:
-        call = module.match(argv)
-        if call is not None:
-            return call
-    return None
+    """The call a command makes: its program's follower, else a script (`./x.sh`, `bash x.sh`)."""
+    program = argv[0].rsplit("/", 1)[-1] if argv[0].endswith("make") else argv[0]
+    name = _PROGRAMS.get(program)
+    call = _follower(name).match(argv) if name else None
+    return call if call is not None else _follower("script").match(argv)
+
+
+def _follower(name: str) -> ModuleType:
+    return importlib.import_module(f"devops_audit.collectors.ci.follow.{name}")
 
 
 def _inside(path: str) -> str | None:

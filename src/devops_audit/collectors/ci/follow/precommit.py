@@ -3,6 +3,9 @@ made of its id, its repository and its `entry`, so `gitleaks`, `bandit` or `ruff
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from devops_audit.collectors.ci.follow.model import Call, Definitions, Target, options_and_words
 from devops_audit.yamlsafe import line_of, load_documents
 
@@ -20,10 +23,17 @@ def match(argv: tuple[str, ...]) -> Call | None:
     return Call(NAME, (file,) if file else FILES, tuple(words[:1]))
 
 
-def parse(text: str, path: str) -> Definitions:
+@lru_cache(maxsize=8)
+def config(text: str) -> Any:
+    """The loaded configuration, once per text (pre-commit.ci and `pre-commit run` both read it)."""
     documents = load_documents(text)
-    config = documents[0] if documents else None
-    repos = config.get("repos") if isinstance(config, dict) else None
+    return documents[0] if documents else None
+
+
+@lru_cache(maxsize=8)
+def parse(text: str, path: str) -> Definitions:
+    config_ = config(text)
+    repos = config_.get("repos") if isinstance(config_, dict) else None
     targets: dict[str, Target] = {}
     for repo in repos if isinstance(repos, list) else ():
         hooks = repo.get("hooks") if isinstance(repo, dict) else None
