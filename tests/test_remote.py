@@ -135,3 +135,18 @@ def test_gitlab_includes_online_and_offline(httpserver, tmp_path: Path, kind: st
     assert not any("hidden" in s["run"] for s in facts["steps"])
     offline = verdicts(scan_dict(repo, offline=True))["CD.BP.01"]
     assert offline["status"] == "unknown" and "offline" in offline["message"]
+
+
+def test_a_scanner_template_known_by_name_is_neither_fetched_nor_unresolved(httpserver, tmp_path: Path) -> None:
+    from devops_audit.collectors import CollectOptions
+    from devops_audit.collectors.ci.pipelines import collect
+    from devops_audit.workspace import Workspace
+
+    repo = write(tmp_path / "repo", {".gitlab-ci.yml": "include:\n  - template: Security/SAST.gitlab-ci.yml\n"
+                                                       "test:\n  script: [pytest]\n"})
+    for offline in (True, False):
+        facts = collect(Workspace(repo), CollectOptions(offline=offline, api_url=httpserver.url_for("/api/v4"),
+                                                        cache_dir=str(tmp_path / "c"))).facts
+        assert facts["unresolved"] == []
+        assert any("sast" in j["kinds"] for j in facts["jobs"])
+    assert not httpserver.log

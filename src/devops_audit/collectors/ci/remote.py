@@ -265,12 +265,12 @@ def _gitlab(pipeline: Pipeline, fetcher: Fetcher, classifier: Classifier) -> lis
         source = _gitlab_source(ref.locator, ref.ref, ref.name, ref.version, fetcher)
         if source is None:
             continue
-        known = any(j.reusable == ref.ref and j.kinds for j in pipeline.jobs)  # a scanner template, by name
+        if any(j.reusable == ref.ref and j.kinds for j in pipeline.jobs):
+            continue  # a scanner template or component known by name: what it does is already said
         try:
             steps = _gitlab_steps(fetcher.text(source))
         except Unavailable as exc:
-            if not known:
-                unresolved.append(_unresolved("include", ref.ref, exc.reason, ref.location, pipeline))
+            unresolved.append(_unresolved("include", ref.ref, exc.reason, ref.location, pipeline))
             continue
         job = Job(id=f"remote:{ref.ref}", name=ref.ref, locator=ref.locator, location=ref.location, stage="test",
                   reusable=ref.ref)
