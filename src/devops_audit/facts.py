@@ -136,6 +136,9 @@ class Job:
     permissions: Any = None  # GitHub: "read-all" / mapping / None when unset
     triggers: list[str] = field(default_factory=list)  # trigger kinds this job runs on (subset of the pipeline's)
     reusable: str = ""  # a reusable workflow / template / extends it delegates to
+    # kinds learnt from followed files or remote definitions -> the chain that shows it
+    # (`{"test": ".github/workflows/ci.yml:68 → Makefile:326"}`), so a verdict can say where the work happens
+    kinds_via: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from devops_audit.classify import Classifier
+from devops_audit.collectors.ci.follow import add_kinds
 from devops_audit.facts import Job, Location, Pipeline, Step
 from devops_audit.yamlsafe import YamlError, line_of, load_documents
 
@@ -372,8 +373,7 @@ def _attach(job: Job, before: list[Step], found: list[tuple[str, str, int]], lab
         job.steps[position:position] = steps
     else:
         job.steps.extend(steps)
-    job.kinds = sorted({*job.kinds, *(k for s in steps for k in s.kinds)})
-    job.tools = sorted({*job.tools, *(t for s in steps for t in s.tools)})
+    add_kinds(job, steps)
 
 
 def _ref_location(pipeline: Pipeline, uses: str, default: Location) -> Location:

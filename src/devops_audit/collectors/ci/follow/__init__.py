@@ -18,11 +18,11 @@ from devops_audit.classify import Classifier
 from devops_audit.collectors.ci.follow.model import Call, Definitions
 from devops_audit.collectors.ci.follow.shell import commands
 from devops_audit.errors import EvidenceError
-from devops_audit.facts import InventoryEntry, Location, Pipeline, Step
+from devops_audit.facts import InventoryEntry, Job, Location, Pipeline, Step
 from devops_audit.workspace import Workspace
 from devops_audit.yamlsafe import YamlError
 
-__all__ = ["Follower", "Followed", "MAX_DEPTH", "MAX_STEPS"]
+__all__ = ["Follower", "Followed", "MAX_DEPTH", "MAX_STEPS", "add_kinds"]
 
 # program -> follower module, so a follower is imported only when a command calls its program
 _PROGRAMS = {
@@ -76,8 +76,7 @@ class Follower:
                 continue
             job.steps = steps
             if pipeline.kind != "action":  # an action definition's job runs in its callers, it has no kinds
-                job.kinds = sorted({*job.kinds, *(k for s in followed for k in s.kinds)})
-                job.tools = sorted({*job.tools, *(t for s in followed for t in s.tools)})
+                add_kinds(job, followed)
 
     def steps_for(self, step: Step) -> list[Step]:
         """The followed steps of one CI step, each classified and located, with its chain."""
@@ -184,6 +183,16 @@ class Follower:
                 self.inventory.append(InventoryEntry(path, f"{KIND}-{module.NAME}", "skipped",
                                                      f"not followed: cannot read it ({type(exc).__name__})", line))
         return self._definitions[key]
+
+
+def add_kinds(job: Job, steps: list[Step]) -> None:
+    """Give the job the kinds and tools of steps read elsewhere, remembering the chain of each new kind."""
+    for step in steps:
+        for kind in step.kinds:
+            if kind not in job.kinds and kind not in job.kinds_via:
+                job.kinds_via[kind] = " → ".join([*step.via, f"{step.location.path}:{step.location.line}"])
+    job.kinds = sorted({*job.kinds, *(k for s in steps for k in s.kinds)})
+    job.tools = sorted({*job.tools, *(t for s in steps for t in s.tools)})
 
 
 def _match(argv: tuple[str, ...]) -> Call | None:
