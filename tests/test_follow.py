@@ -83,6 +83,8 @@ def test_nested_calls_carry_the_whole_chain_and_cycles_stop(tmp_path: Path) -> N
     sign = next(s for s in ci["steps"] if s["location"]["path"] == "scripts/sign.sh")
     assert sign["via"] == [".github/workflows/ci.yml:10", "Makefile:2", "scripts/publish.sh:2"]
     assert {"build", "publish", "signing"} <= set(ci["jobs"][0]["kinds"])
+    assert ci["jobs"][0]["kinds_via"]["signing"] == (".github/workflows/ci.yml:10 → Makefile:2 → scripts/publish.sh:2"
+                                                     " → scripts/sign.sh:1")
     report = verdicts(scan_dict(tmp_path, offline=True))
     assert report["SR.BD.05"]["status"] == "pass"
     assert ".github/workflows/ci.yml:10 → Makefile:2 → scripts/publish.sh:2 → scripts/sign.sh:1" in \
