@@ -261,3 +261,12 @@ def test_linter_plugins_in_the_build_count_as_linter_configuration(tmp_path: Pat
     verdict = verdicts(scan_dict(tmp_path, offline=True))["CD.TM.05"]
     assert verdict["status"] == "pass"
     assert "pom.xml[checkstyle]" in verdict["message"] and "pom.xml[spotbugs]" in verdict["message"]
+
+
+@pytest.mark.parametrize(("call", "status"), [
+    ("buildPlugin(useContainerAgent: true, configurations: [\n  [platform: 'linux', jdk: 21],\n])\n", "pass"),
+    ("buildPlugin()\n", "fail"),  # the library's default JDKs: whatever it recommends today
+])
+def test_jenkins_build_plugin_jdks_are_toolchain_pins(tmp_path: Path, call: str, status: str) -> None:
+    write(tmp_path, {"Jenkinsfile": call})
+    assert verdicts(scan_dict(tmp_path, offline=True))["CD.BP.04"]["status"] == status

@@ -324,9 +324,14 @@ class _Reader:
 
     def _library_step(self, node: Node, locator: str, collected: _Collected, lenient: bool) -> None:
         kinds = list(LIBRARY_STEPS[node.name][0])
+        inputs = {key: text_of(value)[:200] for key, value in split_args(node)[1].items()}
+        jdks = [node.tokens[i + 2].text for i in range(len(node.tokens) - 2)  # `configurations: [[jdk: 21], ...]`
+                if node.tokens[i].text == "jdk" and node.tokens[i + 1].text == ":" and node.tokens[i + 2].kind == "number"]
+        if jdks:
+            inputs["jdk"] = ", ".join(dict.fromkeys(jdks))
         collected.steps.append(Step(name=node.name, locator=_next_locator(collected, locator),
                                     location=self.location(node), uses=node.name, kinds=kinds, tools=[node.name],
-                                    continue_on_error=lenient))
+                                    continue_on_error=lenient, inputs=inputs))
         if node.name in _LIBRARY_ONLY and "shared-library" not in self.pipeline.reuse:
             self.pipeline.reuse.append("shared-library")
 
