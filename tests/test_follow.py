@@ -89,6 +89,8 @@ def test_nested_calls_carry_the_whole_chain_and_cycles_stop(tmp_path: Path) -> N
     assert report["SR.BD.05"]["status"] == "pass"
     assert ".github/workflows/ci.yml:10 → Makefile:2 → scripts/publish.sh:2 → scripts/sign.sh:1" in \
         report["SR.BD.05"]["message"]
+    assert report["CD.DR.01"]["status"] == "pass"
+    assert "(via .github/workflows/ci.yml:10 → Makefile:2 → scripts/publish.sh:3)" in report["CD.DR.01"]["message"]
 
 
 def test_a_path_out_of_the_repository_is_never_followed(tmp_path: Path) -> None:
