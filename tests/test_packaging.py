@@ -36,6 +36,8 @@ def test_wheel_carries_its_data(installed):
     assert (data / "policies" / "continuous-delivery.yaml").is_file()
     assert (data / "schemas" / "verdict.schema.json").is_file()
     assert (installed / "devops_audit" / "tools.yaml").is_file()
+    assert (data / "assessment" / "assessment-map.yaml").is_file()  # the assess command's checklist map
+    assert (data / "schemas" / "assessment-map.schema.json").is_file()
 
 
 def test_installed_wheel_scans_the_example_from_elsewhere(installed, tmp_path):

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "docs": "devops_audit.commands.docs",
     "baseline": "devops_audit.commands.baseline",
     "fleet": "devops_audit.commands.fleet",
+    "assess": "devops_audit.commands.assess",
 }
 
 

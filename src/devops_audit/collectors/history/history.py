@@ -113,6 +113,7 @@ class HistoryFacts:
     release_intervals_days: list[float] = field(default_factory=list)
     median_release_interval_days: float | None = None
     dora: Dora | None = None
+    timeline: list[Any] | None = None  # LandedChange per default-branch commit, with `history_timeline: true`
 
 
 @dataclass
@@ -361,6 +362,10 @@ def _history(repo: Any, refs: list[_Ref], branch: _Branch, options: Any) -> Hist
     facts.median_branch_age_days = median_or_none(ages)
     facts.branch_ages_lower_bound = lower_bounds
     _tag_facts(facts, tag_refs, commits, starts, start, end, window_days, hotfix_days)
+    if settings.get("history_timeline"):
+        from devops_audit.collectors.history.timeline import timeline
+
+        facts.timeline = timeline(commits, graph, lambda *args: _log_text(repo, *args), branch.ref, start)
     return facts
 
 
