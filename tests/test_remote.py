@@ -150,3 +150,14 @@ def test_a_scanner_template_known_by_name_is_neither_fetched_nor_unresolved(http
         assert facts["unresolved"] == []
         assert any("sast" in j["kinds"] for j in facts["jobs"])
     assert not httpserver.log
+
+
+def test_offline_an_absence_is_unknown_but_a_definite_violation_stays_a_fail(caller: Path) -> None:
+    write(caller, {"tests/test_app.py": "def test_app():\n    assert True\n",
+                   ".github/workflows/lint.yml": "on: [pull_request]\npermissions: {contents: read}\njobs:\n"
+                                                "  lint:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                                "      - run: ruff check .\n"})
+    report = verdicts(scan_dict(caller, offline=True))
+    assert report["CD.TM.01"]["status"] == "unknown"  # "no CI job runs a recognised test runner": not seen
+    assert "package.yml" in report["CD.TM.01"]["message"]
+    assert report["CD.CI.04"]["status"] == "fail"  # the lint job has no timeout: definite, whatever is remote

@@ -109,7 +109,7 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
         return Verdict(indicator, "error", f"policy expression failed: {type(exc).__name__}: {str(exc).splitlines()[0]}",
                        locations=anchor, params=params)
     status = "pass" if passed else "fail"
-    unseen = _unseen(indicator, evidence) if not passed and not violations else ""
+    unseen = _unseen(indicator, evidence, violations) if not passed else ""
     if unseen:  # what the jobs do may be in a definition we could not read: never fail on it
         return Verdict(indicator, "unknown", _join(messages["unknown"], summary, f"Not visible: {unseen}."),
                        locations=anchor, evidence_errors=errors, params=params)
@@ -130,12 +130,17 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
                    evidence_errors=errors, params=params)
 
 
-def _unseen(indicator: Indicator, evidence: dict[str, Evidence]) -> str:
-    """The remote definitions not read (`unresolved` facts), when the indicator asks what jobs do (`kinds`)."""
-    if ".kinds" not in indicator.expressions.get("assert", ""):
+def _unseen(indicator: Indicator, evidence: dict[str, Evidence], violations: list[Violation]) -> str:
+    """The remote definitions not read (`unresolved` facts) when the failure says no job does something (the
+    indicator asks what jobs do, `kinds`, and every violation is a pipeline-wide absence at `anchor:1`)."""
+    if not any("kinds" in indicator.expressions.get(part, "") for part in ("assert", "violations")):
         return ""
-    unresolved = [u for name in indicator.required_namespaces if _present(evidence, name)
-                  and isinstance(evidence[name].facts, dict) for u in evidence[name].facts.get("unresolved") or ()]
+    facts = [evidence[name].facts for name in indicator.required_namespaces
+             if _present(evidence, name) and isinstance(evidence[name].facts, dict)]
+    anchors = {f.get("anchor") for f in facts}
+    if any(v.line != 1 or v.path not in anchors for v in violations):
+        return ""  # a definite violation somewhere: it stays a fail
+    unresolved = [u for f in facts for u in f.get("unresolved") or ()]
     return "; ".join(f"{u['ref']} ({u['location']['path']}:{u['location']['line']}: {u['reason']}; {u['hint']})"
                      for u in unresolved[:3]) + (f"; and {len(unresolved) - 3} more" if len(unresolved) > 3 else "")
 
