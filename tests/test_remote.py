@@ -161,3 +161,67 @@ def test_offline_an_absence_is_unknown_but_a_definite_violation_stays_a_fail(cal
     assert report["CD.TM.01"]["status"] == "unknown"  # "no CI job runs a recognised test runner": not seen
     assert "package.yml" in report["CD.TM.01"]["message"]
     assert report["CD.CI.04"]["status"] == "fail"  # the lint job has no timeout: definite, whatever is remote
+
+
+ORB_SOURCE = """\
+version: 2.1
+commands:
+  install:
+    steps:
+      - run: npm ci
+  run-tests:
+    steps:
+      - install
+      - run:
+          command: npx jest --ci
+jobs:
+  release:
+    docker: [{image: cimg/node:20.11}]
+    steps:
+      - checkout
+      - run: npm publish
+"""
+CIRCLECI = """\
+version: 2.1
+orbs:
+  acme: acme/node-tools@1.4.2
+workflows:
+  main:
+    jobs:
+      - check
+      - acme/release
+jobs:
+  check:
+    docker: [{image: cimg/node:20.11}]
+    steps:
+      - checkout
+      - acme/run-tests
+"""
+
+
+def test_circleci_orb_commands_and_jobs_are_read_from_the_orb_source(httpserver, tmp_path: Path) -> None:
+    repo = write(tmp_path / "repo", {".circleci/config.yml": CIRCLECI,
+                                     "tests/app.test.js": "test('x', () => {})\n"})
+    httpserver.expect_request("/graphql-unstable", method="POST",
+                              json={"query": "query($ref: String!) { orbVersion(orbVersionRef: $ref) { source } }",
+                                    "variables": {"ref": "acme/node-tools@1.4.2"}}) \
+        .respond_with_json({"data": {"orbVersion": {"source": ORB_SOURCE}}})
+    settings = {"circleci_api": httpserver.url_for("").rstrip("/")}
+    from devops_audit.collectors import CollectOptions
+    from devops_audit.collectors.ci.pipelines import collect
+    from devops_audit.workspace import Workspace
+
+    facts = collect(Workspace(repo), CollectOptions(settings=settings, cache_dir=str(tmp_path / "c"))).facts
+    jest = next(s for s in facts["steps"] if s["run"] == "npx jest --ci")
+    assert jest["location"] == {"path": "acme/node-tools@1.4.2:run-tests", "line": 9}
+    assert jest["via"] == [".circleci/config.yml:14"]
+    jobs = {j["id"]: j for j in facts["jobs"]}
+    assert "test" in jobs["check"]["kinds"] and "publish" in jobs["acme/release"]["kinds"]
+    assert facts["unresolved"] == []
+    # a published orb version never changes: read from the cache afterwards, even offline of the API
+    httpserver.clear()
+    again = collect(Workspace(repo), CollectOptions(settings=settings, cache_dir=str(tmp_path / "c"))).facts
+    assert again["unresolved"] == [] and not httpserver.log
+    offline = collect(Workspace(repo), CollectOptions(offline=True)).facts
+    # offline: `acme/run-tests` still says "tests" by its name; `acme/release` says nothing it can be sure of
+    assert [u["ref"] for u in offline["unresolved"]] == ["acme/release"]

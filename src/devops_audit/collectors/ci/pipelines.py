@@ -55,7 +55,8 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     inventory: list[InventoryEntry] = []
     follower = Follower(workspace, classifier)
     fetcher = Fetcher(offline=True if options is None else bool(getattr(options, "offline", False)),
-                      api_url=getattr(options, "api_url", None), cache_dir=getattr(options, "cache_dir", None))
+                      api_url=getattr(options, "api_url", None), cache_dir=getattr(options, "cache_dir", None),
+                      circleci_api=(getattr(options, "settings", None) or {}).get("circleci_api"))
     unresolved: list[Unresolved] = []
     for module_name in SYSTEMS:
         try:

@@ -18,7 +18,8 @@ to make it visible; an indicator that would fail for want of a kind of job then 
 | GitLab `include: component: host/group/project/name@version` | `templates/name.yml` or `templates/name/template.yml` | unresolved |
 | GitLab `include: remote: https://...` | the URL (https, or http on localhost) | unresolved |
 | GitLab `include: template` | `GET /templates/gitlab_ci_ymls/{name}` | unresolved unless a known scanner template |
-| Azure `template: path@repository`, CircleCI orb jobs and commands not recognised by name | not fetched yet | unresolved |
+| CircleCI orb commands and jobs (`alias/name`) not recognised by name, orb `ns/orb@version` | the orb's source (`POST /graphql-unstable`; `CIRCLECI_TOKEN` optional; `collectors.circleci_api`) | unresolved |
+| Azure `template: path@repository` | not fetched yet (the repository's type is not in the facts) | unresolved |
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ MAX_BYTES = 1024 * 1024
 MAX_FETCHES = 50
 MUTABLE_TTL = 24 * 3600
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 _FIRST_PARTY = ("actions/", "github/")
 _GITLAB_RESERVED = frozenset({"stages", "variables", "include", "default", "workflow", "image", "services",
                               "cache", "before_script", "after_script", "spec"})
@@ -91,9 +93,10 @@ class Fetcher:
     """Fetches remote definitions through the forge API, with an on-disk cache; one per scan."""
 
     def __init__(self, offline: bool, api_url: str | None = None, cache_dir: str | Path | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, circleci_api: str | None = None) -> None:
         self.offline = offline
         self.api_url = (api_url or "").rstrip("/")
+        self.circleci_api = (circleci_api or "https://circleci.com").rstrip("/")
         self.cache = Path(cache_dir) / "remote" if cache_dir else Path.home() / ".cache" / "devops-audit" / "remote"
         self.env = dict(os.environ if env is None else env)
         self.fetched = 0
@@ -133,6 +136,8 @@ class Fetcher:
     def _fetch(self, source: _Source) -> str:
         from devops_audit.forge import ForgeClient, ForgeError, ForgeTarget, project_id
 
+        if source.forge == "circleci":
+            return self._orb_source(source)
         if source.forge == "url":
             parts = urlsplit(source.path)
             client = ForgeClient(ForgeTarget("gitlab", f"{parts.scheme}://{parts.netloc}", "", ""), max_wait=5,
@@ -159,6 +164,35 @@ class Fetcher:
         except ValueError:
             raise ForgeError(200, f"{source.label}: undecodable content") from None
 
+    def _orb_source(self, source: _Source) -> str:
+        """An orb version's source from CircleCI's public GraphQL API (a POST; `CIRCLECI_TOKEN` optional)."""
+        import json
+        import urllib.error
+        import urllib.request
+
+        from devops_audit.forge import ForgeError
+
+        url = f"{source.api}/graphql-unstable"
+        parts = urlsplit(url)
+        if parts.scheme != "https" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+            raise ForgeError(None, f"refusing plain http to {parts.hostname}")
+        query = "query($ref: String!) { orbVersion(orbVersionRef: $ref) { source } }"
+        body = json.dumps({"query": query, "variables": {"ref": f"{source.repository}@{source.ref}"}}).encode()
+        headers = {"Content-Type": "application/json", "User-Agent": "devops-audit"}
+        if self.env.get("CIRCLECI_TOKEN"):
+            headers["Circle-Token"] = self.env["CIRCLECI_TOKEN"]
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, body, headers), timeout=10) as response:
+                answer = json.loads(response.read(MAX_BYTES + 1))
+        except urllib.error.HTTPError as exc:
+            raise ForgeError(exc.code, f"POST {parts.path}: HTTP {exc.code}") from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise ForgeError(None, f"cannot reach {parts.netloc}: {getattr(exc, 'reason', exc)}") from None
+        version = (answer.get("data") or {}).get("orbVersion") if isinstance(answer, dict) else None
+        if not isinstance(version, dict) or not isinstance(version.get("source"), str):
+            raise ForgeError(200, f"orb {source.label} not found")
+        return _bounded(version["source"].encode(), source)
+
     # -- the cache -------------------------------------------------------------------------------
     def _key(self, source: _Source) -> Path:
         digest = hashlib.sha256("\0".join((source.forge, source.api, source.repository, source.path,
@@ -169,7 +203,8 @@ class Fetcher:
         path = self._key(source)
         try:
             age = time.time() - path.stat().st_mtime
-            if _SHA.match(source.ref) or age < MUTABLE_TTL:  # a commit SHA never changes
+            immutable = _SHA.match(source.ref) or (source.forge == "circleci" and _SEMVER.match(source.ref))
+            if immutable or age < MUTABLE_TTL:  # a commit SHA, a published orb version never change
                 return path.read_text(encoding="utf-8")
         except OSError:
             return None
@@ -306,13 +341,31 @@ def _azure(pipeline: Pipeline, fetcher: Fetcher, classifier: Classifier) -> list
 
 
 def _circleci(pipeline: Pipeline, fetcher: Fetcher, classifier: Classifier) -> list[Unresolved]:
+    """Orb commands (`node/test`) and orb jobs (`aws-ecr/build-and-push-image`) read from the orb's source."""
+    orbs = {r.locator.split(".", 1)[1]: r for r in pipeline.refs if r.type == "orb" and r.locator.startswith("orbs.")}
     unresolved = []
     for job in pipeline.jobs:
-        for step in job.steps:
-            if "/" in step.uses and not step.kinds:
-                unresolved.append(_unresolved("orb", step.uses, "orb sources are not fetched yet", step.location,
-                                              pipeline, hint="the orb's name does not say what it does; add a "
-                                                             "`classification:` row for it in .devops-audit.yml"))
+        # an orb job is one step too (`uses` = `alias/job`); one fetch per orb version, cached
+        for step in [s for s in job.steps if "/" in s.uses and not s.via]:
+            uses = step.uses
+            alias, _, name = uses.partition("/")
+            orb = orbs.get(alias)
+            reason = "" if orb is not None and orb.version else "an orb without a version is not fetched"
+            found: list[tuple[str, str, int]] = []
+            if not reason:
+                try:
+                    found = _orb_steps(fetcher.text(_Source("circleci", orb.name, "", orb.version,
+                                                            fetcher.circleci_api)), name)
+                except Unavailable as exc:
+                    reason = exc.reason
+            if reason:
+                if not step.kinds:  # what the name says (`python/test`) still counts when the source is unseen
+                    unresolved.append(_unresolved("orb", uses, reason, step.location, pipeline,
+                                                  hint="scan without --offline, or add a `classification:` row for "
+                                                       "it in .devops-audit.yml" if "offline" in reason else ""))
+                continue
+            location = step.location
+            _attach(job, job.steps[: job.steps.index(step) + 1], found, f"{orb.ref}:{name}", location, classifier)
     return unresolved
 
 
@@ -356,6 +409,33 @@ def _gitlab_steps(text: str) -> list[tuple[str, str, int]]:
             for index, line in enumerate(lines if isinstance(lines, list) else [lines] if lines else []):
                 if isinstance(line, str):
                     steps.append((line, "", line_of(lines, index, line_of(body, key))))
+    return steps
+
+
+def _orb_steps(text: str, name: str) -> list[tuple[str, str, int]]:
+    """The steps of an orb's command or job `name`, with the orb's own commands it calls read in place."""
+    orb = _load(text)
+    commands = orb.get("commands") if isinstance(orb, dict) else None
+    jobs = orb.get("jobs") if isinstance(orb, dict) else None
+    commands = commands if isinstance(commands, dict) else {}
+    body = commands.get(name) if name in commands else jobs.get(name) if isinstance(jobs, dict) else None
+    return _circleci_steps(body, commands, 0)
+
+
+def _circleci_steps(body: Any, commands: dict[str, Any], depth: int) -> list[tuple[str, str, int]]:
+    raw_steps = body.get("steps") if isinstance(body, dict) else None
+    steps: list[tuple[str, str, int]] = []
+    for index, raw in enumerate(raw_steps if isinstance(raw_steps, list) else ()):
+        line = line_of(raw_steps, index)
+        key = next(iter(raw), None) if isinstance(raw, dict) else raw
+        value = raw.get(key) if isinstance(raw, dict) else None
+        if key == "run":
+            command = value.get("command") if isinstance(value, dict) else value
+            steps.append((str(command or ""), "", line))
+        elif isinstance(key, str) and key in commands and depth < 3:
+            steps.extend(_circleci_steps(commands[key], commands, depth + 1))
+        elif isinstance(key, str):
+            steps.append(("", key, line))
     return steps
 
 
