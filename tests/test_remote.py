@@ -225,3 +225,14 @@ def test_circleci_orb_commands_and_jobs_are_read_from_the_orb_source(httpserver,
     offline = collect(Workspace(repo), CollectOptions(offline=True)).facts
     # offline: `acme/run-tests` still says "tests" by its name; `acme/release` says nothing it can be sure of
     assert [u["ref"] for u in offline["unresolved"]] == ["acme/release"]
+
+
+def test_only_the_allowed_hosts_are_asked(caller: Path) -> None:
+    from devops_audit.collectors import CollectOptions
+    from devops_audit.collectors.ci.pipelines import collect
+    from devops_audit.workspace import Workspace
+
+    # the test session allows only localhost (conftest): github.com is not asked, and it says why
+    facts = collect(Workspace(caller), CollectOptions()).facts
+    (unresolved,) = facts["unresolved"]
+    assert unresolved["reason"] == "not fetched: api.github.com is not in DEVOPS_AUDIT_REMOTE_HOSTS"

@@ -97,8 +97,11 @@ class Fetcher:
         self.offline = offline
         self.api_url = (api_url or "").rstrip("/")
         self.circleci_api = (circleci_api or "https://circleci.com").rstrip("/")
-        self.cache = Path(cache_dir) / "remote" if cache_dir else Path.home() / ".cache" / "devops-audit" / "remote"
         self.env = dict(os.environ if env is None else env)
+        default_cache = self.env.get("DEVOPS_AUDIT_REMOTE_CACHE") or Path.home() / ".cache" / "devops-audit" / "remote"
+        self.cache = Path(cache_dir) / "remote" if cache_dir else Path(default_cache)
+        # DEVOPS_AUDIT_REMOTE_HOSTS=host,host: the only hosts that may be asked (e.g. an internal forge only)
+        self.allowed = {h.strip().lower() for h in self.env.get("DEVOPS_AUDIT_REMOTE_HOSTS", "").split(",") if h.strip()}
         self.fetched = 0
         self._down = ""  # the forge could not be reached: do not try again in this scan
 
@@ -118,6 +121,9 @@ class Fetcher:
             return cached
         if self._down:
             raise Unavailable(self._down)
+        host = urlsplit(source.path if source.forge == "url" else source.api).hostname or ""
+        if self.allowed and host.lower() not in self.allowed:
+            raise Unavailable(f"not fetched: {host} is not in DEVOPS_AUDIT_REMOTE_HOSTS")
         if self.fetched >= MAX_FETCHES:
             raise Unavailable(f"not fetched: over {MAX_FETCHES} remote definitions in one scan")
         self.fetched += 1
