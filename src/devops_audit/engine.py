@@ -38,6 +38,7 @@ class Violation:
     line: int
     message: str
     locator: str = ""
+    chain: list[str] = field(default_factory=list)  # `file:line` locations that led here (CI step -> script)
 
 
 @dataclass
@@ -108,6 +109,10 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
         return Verdict(indicator, "error", f"policy expression failed: {type(exc).__name__}: {str(exc).splitlines()[0]}",
                        locations=anchor, params=params)
     status = "pass" if passed else "fail"
+    unseen = _unseen(indicator, evidence, violations) if not passed else ""
+    if unseen:  # what the jobs do may be in a definition we could not read: never fail on it
+        return Verdict(indicator, "unknown", _join(messages["unknown"], summary, f"Not visible: {unseen}."),
+                       locations=anchor, evidence_errors=errors, params=params)
     message = _join(messages[status], summary)
     if violations:
         shown = violations[:MAX_VIOLATIONS]
@@ -123,6 +128,21 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
     locations = [Location(v.path, v.line) for v in violations if v.path] or anchor
     return Verdict(indicator, status, message, violations, locations, evidence=_evidence_summary(summary),
                    evidence_errors=errors, params=params)
+
+
+def _unseen(indicator: Indicator, evidence: dict[str, Evidence], violations: list[Violation]) -> str:
+    """The remote definitions not read (`unresolved` facts) when the failure says no job does something (the
+    indicator asks what jobs do, `kinds`, and every violation is a pipeline-wide absence at `anchor:1`)."""
+    if not any("kinds" in indicator.expressions.get(part, "") for part in ("assert", "violations")):
+        return ""
+    facts = [evidence[name].facts for name in indicator.required_namespaces
+             if _present(evidence, name) and isinstance(evidence[name].facts, dict)]
+    anchors = {f.get("anchor") for f in facts}
+    if any(v.line != 1 or v.path not in anchors for v in violations):
+        return ""  # a definite violation somewhere: it stays a fail
+    unresolved = [u for f in facts for u in f.get("unresolved") or ()]
+    return "; ".join(f"{u['ref']} ({u['location']['path']}:{u['location']['line']}: {u['reason']}; {u['hint']})"
+                     for u in unresolved[:3]) + (f"; and {len(unresolved) - 3} more" if len(unresolved) > 3 else "")
 
 
 def _anchor(indicator: Indicator, evidence: dict[str, Evidence]) -> str:
@@ -159,8 +179,10 @@ def _summary(indicator: Indicator, context: Any) -> str:
 def _violation(item: Any, indicator: Indicator) -> Violation:
     if isinstance(item, dict):
         location = item.get("location") if isinstance(item.get("location"), dict) else item
+        chain = item.get("chain") if isinstance(item.get("chain"), list) else []
         return Violation(str(location.get("path") or indicator.anchor or "."), int(location.get("line") or 1),
-                         str(item.get("message") or indicator.title), str(item.get("locator") or ""))
+                         str(item.get("message") or indicator.title), str(item.get("locator") or ""),
+                         [str(c) for c in chain])
     return Violation(indicator.anchor or ".", 1, str(item))
 
 

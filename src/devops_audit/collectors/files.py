@@ -47,6 +47,8 @@ LINTER_CONFIGS = ("ruff.toml", ".ruff.toml", ".flake8", ".pylintrc", "pylintrc",
                   "clippy.toml", ".clippy.toml", "rustfmt.toml", ".stylelintrc*", ".prettierrc*", "biome.json",
                   ".hadolint.yaml", ".yamllint", ".yamllint.yml", ".markdownlint*", "pmd.xml", "spotbugs*.xml",
                   ".scalafmt.conf", ".swiftlint.yml", ".editorconfig-checker.json")
+_BUILD_LINTERS = re.compile(r"\b(checkstyle|spotbugs|pmd|errorprone|error_prone|spotless|ktlint|detekt)\b",
+                            re.IGNORECASE)
 PYPROJECT_LINTERS = ("ruff", "pylint", "mypy", "flake8", "black", "isort", "pyright")
 TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "*_test.go", "*.test.js", "*.test.ts", "*.test.tsx",
                       "*.spec.js", "*.spec.ts", "*Test.java", "*Tests.java", "*Test.kt", "*_spec.rb", "*Tests.cs")
@@ -177,6 +179,10 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     for ini in ("setup.cfg", "tox.ini"):
         if ini in root_files and re.search(r"^\[(flake8|pylint|mypy|pycodestyle)", _text(workspace, ini, inventory), re.M):
             linter_configs.append(ini)
+    for build in ("pom.xml", "build.gradle", "build.gradle.kts"):  # linter plugins configured in the build
+        if build in root_files:
+            plugins = sorted({m.group(1).lower() for m in _BUILD_LINTERS.finditer(_text(workspace, build, inventory))})
+            linter_configs += [f"{build}[{plugin}]" for plugin in plugins]
     precommit = _precommit(workspace, inventory) if ".pre-commit-config.yaml" in root_files else None
     if precommit and precommit["hooks"]:
         linter_configs.append(".pre-commit-config.yaml")
