@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 CORPUS = Path(os.environ.get("DEVOPS_AUDIT_CORPUS", ROOT.parent / "shared" / "corpus"))
+# hermetic scans: remote CI definitions only from the local test servers, cached in a throw-away folder
+# (environment variables, so fleet workers in other processes inherit them)
+os.environ["DEVOPS_AUDIT_REMOTE_HOSTS"] = "localhost,127.0.0.1"
+os.environ.setdefault("DEVOPS_AUDIT_REMOTE_CACHE", tempfile.mkdtemp(prefix="devops-audit-remote-"))
 
 
 def corpus_repos() -> list[Path]:

@@ -85,7 +85,7 @@ def test_mixed_local_paths_and_git_urls_are_scanned_and_streamed(fleet, tmp_path
     assert {"areas", "gate", "indicators", "policy_digest"} <= set(lines[str(fleet["b"])])
 
 
-def test_a_failing_repository_is_recorded_with_its_error_and_retried(fleet, tmp_path):
+def test_a_failing_repository_is_recorded_with_its_error_and_not_retried(fleet, tmp_path):
     listing = tmp_path / "bad.txt"
     listing.write_text(f"file://{tmp_path}/missing.git\nlocal/a\n", encoding="utf-8")
     summary = run_fleet(read_repo_list(listing), ScanOptions(), _options(tmp_path, attempts=3))
@@ -93,7 +93,7 @@ def test_a_failing_repository_is_recorded_with_its_error_and_retried(fleet, tmp_
     assert summary.failures[0][0] == f"file://{tmp_path}/missing.git"
     assert "does not appear to be a git repository" in summary.failures[0][1]
     failed = _lines(tmp_path / "out.jsonl")[f"file://{tmp_path}/missing.git"]
-    assert failed["status"] == "failed" and failed["attempts"] == 3 and "git clone" in failed["error"]
+    assert failed["status"] == "failed" and failed["attempts"] == 1 and "git clone" in failed["error"]  # cannot heal
 
 
 def test_unchanged_repositories_are_cached_and_force_scans_again(fleet, tmp_path):

@@ -26,6 +26,7 @@ class ToolRule:
     commands: re.Pattern[str] | None = None  # the row's patterns joined into one alternation
     uses: tuple[str, ...] = ()
     images: tuple[str, ...] = ()
+    min_versions: tuple[tuple[str, tuple[int, ...]], ...] = ()  # `uses: ['owner/action@>=1.11']`
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ToolRule:
@@ -37,7 +38,9 @@ class ToolRule:
             kinds=tuple(data.get("kinds", ())),
             commands=re.compile("|".join(f"(?:{p})" for p in data["commands"]), re.MULTILINE)
             if data.get("commands") else None,
-            uses=tuple(u.lower() for u in data.get("uses", ())),
+            uses=tuple(u.lower() for u in data.get("uses", ()) if "@>=" not in u),
+            min_versions=tuple((u.split("@>=")[0].lower(), _version(u.split("@>=")[1]) or (0,))
+                               for u in data.get("uses", ()) if "@>=" in u),
             images=tuple(i.lower() for i in data.get("images", ())),
         )
 
@@ -70,10 +73,30 @@ class Classifier:
                 (run and rule.commands is not None and rule.commands.search(run))
                 or (uses_l and any(uses_l == u or uses_l.startswith(u + "/") for u in rule.uses))
                 or (image_l and any(image_l.startswith(i) for i in rule.images))
+                or (uses_l and any(uses_l == name and _at_least(uses, minimum) for name, minimum in rule.min_versions))
             ):
                 kinds.update(rule.kinds)
                 tools.add(rule.tool)
         return sorted(kinds), sorted(tools)
+
+
+def _version(text: str) -> tuple[int, ...] | None:
+    found = re.match(r"^v?(\d+(?:\.\d+)*)$", text.strip())
+    return tuple(int(p) for p in found.group(1).split(".")) if found else None
+
+
+def _at_least(uses: str, minimum: tuple[int, ...]) -> bool:
+    """`@v1.12` or a moving major tag / release branch (`@v1`, `@release/v1`: the newest release) is recent
+    enough; a SHA or an older version is not (nothing says which release a SHA is)."""
+    ref = uses.split("@", 1)[1] if "@" in uses else ""
+    if ref.startswith("release/"):
+        ref = ref[len("release/"):]
+    version = _version(ref)
+    if version is None:
+        return False
+    if len(version) == 1:
+        return version[0] >= minimum[0]
+    return version >= minimum
 
 
 def _strip_version(reference: str) -> str:

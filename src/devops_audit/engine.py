@@ -45,6 +45,7 @@ class Violation:
     line: int
     message: str
     locator: str = ""
+    chain: list[str] = field(default_factory=list)  # `file:line` locations that led here (CI step -> script)
 
 
 @dataclass
@@ -187,6 +188,10 @@ def judge_part(part: Part, indicator: Indicator, evidence: dict[str, Evidence], 
     except Exception as exc:  # a CEL runtime error: the policy (or its facts) is broken, say which
         return PartResult(part.id, part.quantifier, "error", _failed_expression(exc))
     read = "pass" if passed else "fail"
+    unseen = _unseen(part, evidence, violations) if not passed else ""
+    if unseen:  # what the jobs do may be in a definition we could not read: never fail on it
+        return PartResult(part.id, part.quantifier, "unknown",
+                          _join(messages["unknown"], summary, f"Not visible: {unseen}."), errors=errors)
     message = _join(messages[read], summary)
     if violations:
         message = _join(message, f"({len(violations)} violation{'s' if len(violations) != 1 else ''})")
@@ -200,6 +205,21 @@ def judge_part(part: Part, indicator: Indicator, evidence: dict[str, Evidence], 
         else:
             message = _join(message, f"Also unreadable: {unreadable}.")
     return PartResult(part.id, part.quantifier, status, message, violations, errors)
+
+
+def _unseen(part: Part, evidence: dict[str, Evidence], violations: list[Violation]) -> str:
+    """The remote definitions not read (`unresolved` facts) when the failure says no job does something (the
+    part asks what jobs do, `kinds`, and every violation is a pipeline-wide absence at `anchor:1`)."""
+    if not any("kinds" in part.expressions.get(name, "") for name in ("assert", "violations")):
+        return ""
+    facts = [evidence[name].facts for name in part.required_namespaces
+             if _present(evidence, name) and isinstance(evidence[name].facts, dict)]
+    anchors = {f.get("anchor") for f in facts}
+    if any(v.line != 1 or v.path not in anchors for v in violations):
+        return ""  # a definite violation somewhere: it stays a fail
+    unresolved = [u for f in facts for u in f.get("unresolved") or ()]
+    return "; ".join(f"{u['ref']} ({u['location']['path']}:{u['location']['line']}: {u['reason']}; {u['hint']})"
+                     for u in unresolved[:3]) + (f"; and {len(unresolved) - 3} more" if len(unresolved) > 3 else "")
 
 
 def _legacy_message(result: PartResult) -> str:
@@ -271,8 +291,10 @@ def _summary(owner: Indicator | Part, context: Any) -> str:
 def _violation(item: Any, indicator: Indicator) -> Violation:
     if isinstance(item, dict):
         location = item.get("location") if isinstance(item.get("location"), dict) else item
+        chain = item.get("chain") if isinstance(item.get("chain"), list) else []
         return Violation(str(location.get("path") or indicator.anchor or "."), int(location.get("line") or 1),
-                         str(item.get("message") or indicator.title), str(item.get("locator") or ""))
+                         str(item.get("message") or indicator.title), str(item.get("locator") or ""),
+                         [str(c) for c in chain])
     return Violation(indicator.anchor or ".", 1, str(item))
 
 

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 __all__ = [
     "Location", "InventoryEntry", "Evidence",
-    "Trigger", "ExternalRef", "Step", "Job", "Pipeline",
+    "Trigger", "ExternalRef", "Step", "Job", "Pipeline", "Toolchain",
     "TRIGGER_KINDS", "to_data",
 ]
 
@@ -107,6 +107,9 @@ class Step:
     continue_on_error: bool = False
     condition: str = ""
     inputs: dict[str, str] = field(default_factory=dict)  # action/task arguments (GitHub `with:`, Azure `inputs:`)
+    # a step read from a file the CI calls (script, Makefile, package.json, ...): the locations that led here,
+    # from the CI file down to the caller (`[".github/workflows/ci.yml:68", "Makefile:12"]`); empty for CI steps
+    via: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -134,6 +137,9 @@ class Job:
     triggers: list[str] = field(default_factory=list)  # trigger kinds this job runs on (subset of the pipeline's)
     reusable: str = ""  # a reusable workflow / template / extends it delegates to
     runs_on: list[str] = field(default_factory=list)  # runner labels: GitHub `runs-on`, GitLab `tags`, Azure pool
+    # kinds learnt from followed files or remote definitions -> the chain that shows it
+    # (`{"test": ".github/workflows/ci.yml:68 → Makefile:326"}`), so a verdict can say where the work happens
+    kinds_via: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -150,6 +156,26 @@ class Pipeline:
     permissions: Any = None
     reuse: list[str] = field(default_factory=list)  # how it is modular: include, extends, reusable-workflow, ...
     files: list[str] = field(default_factory=list)  # every file read to build it (includes, templates)
+    kind: str = "pipeline"  # pipeline | action (a GitHub action definition, audited whether called or not)
+    toolchains: list[Toolchain] = field(default_factory=list)  # language toolchains its setup steps install
+
+
+@dataclass
+class Toolchain:
+    """A language toolchain a setup step installs, and whether its version is pinned.
+
+    `pinned_by` is `version` (an explicit version), `file` (a version file such as `.nvmrc`), or `none`
+    (`stable`, `latest`, `lts/*`, `3.x`, no version at all, or `check-latest: true`); `reason` says which.
+    """
+
+    tool: str  # go | node | python | java | dotnet | ruby | rust | ...
+    version: str
+    pinned_by: str
+    pinned: bool
+    reason: str
+    location: Location
+    locator: str
+    via: list[str] = field(default_factory=list)  # the chain of callers when the step is in a composite action
 
 
 def to_data(value: Any) -> Any:

@@ -147,6 +147,13 @@ class ForgeClient:
         """The JSON body of `GET {api}{path}`; raises ForgeError."""
         return self._get(self.target.api_url + path)[0]
 
+    def get_raw(self, url: str) -> bytes:
+        """The body of `GET url` on the same origin, as bytes (a remote CI file); raises ForgeError."""
+        status, _, body = self._fetch(url)
+        if not 200 <= status < 300:
+            raise ForgeError(status, f"{self._where(url)}: HTTP {status}")
+        return body
+
     def get_all(self, path: str, max_pages: int = 10) -> list[Any]:
         """Every item of a paginated list (`per_page=100`, following `Link: rel="next"`)."""
         url = self.target.api_url + path + ("&" if "?" in path else "?") + "per_page=100"
@@ -213,9 +220,10 @@ class ForgeClient:
     def _headers(self) -> dict[str, str]:
         headers = {"User-Agent": "devops-audit", "Accept": "application/json"}
         if self.target.kind == "github":
-            headers.update({"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
-                            "Authorization": f"Bearer {self.target.token}"})
-        else:
+            headers.update({"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"})
+            if self.target.token:  # public content needs none (remote CI definitions)
+                headers["Authorization"] = f"Bearer {self.target.token}"
+        elif self.target.token:
             headers["PRIVATE-TOKEN"] = self.target.token
         return headers
 

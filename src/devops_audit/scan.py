@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 from devops_audit.config import DEFAULT_CONFIG_NAME, Config, check_params, load_config
 from devops_audit.result import Gate, ScanResult
 
-__all__ = ["ScanOptions", "run_scan", "load_scan_config"]
+__all__ = ["ScanOptions", "run_scan", "load_scan_config", "compiled_policies", "needed_collectors"]
 
 
 @dataclass
@@ -49,7 +50,7 @@ def load_scan_config(root: Path, options: ScanOptions, workspace: Any = None) ->
     return load_config(root / DEFAULT_CONFIG_NAME, required=False, repository=root)
 
 
-def _policies(paths: tuple[str, ...]):  # -> PolicySet
+def compiled_policies(paths: tuple[str, ...]):  # -> PolicySet
     """Loaded and compiled once per process for the same files (a fleet scans many repositories)."""
     from devops_audit.policy import builtin_policy_files, load_policies, policy_files
 
@@ -78,7 +79,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
     workspace = Workspace(target)  # raises TargetError first: a missing target beats a bad config
     workspace.listed  # noqa: B018 - a broken git checkout is exit 3 before anything runs
     config = load_scan_config(workspace.root, options, workspace)
-    policies = _policies(tuple(config.policies) + tuple(options.policy_paths))
+    policies = compiled_policies(tuple(config.policies) + tuple(options.policy_paths))
     check_params(config, {i.id: i.params for i in policies.indicators})
     check_settings(policies, config, options)
     workspace.max_file_bytes = int(config.max_file_mib * MiB)
@@ -98,7 +99,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
         cache_dir=options.cache_dir,
         settings={**config.collectors, **({"project": config.project} if config.project else {}), **options.settings},
     )
-    evidence = collect_all(workspace, collect_options)
+    evidence = collect_all(workspace, collect_options, needed_collectors(policies.indicators, set(config.disable)))
     workspace.close()
     verdicts = evaluate(policies, evidence, config.params, set(config.disable))
     check_locations(verdicts, workspace.root)
@@ -120,6 +121,23 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
     )
     result.gate = decide(result, config, options, gate_areas)
     return result
+
+
+def needed_collectors(indicators: list[Any], disabled: set[str]) -> list[str]:
+    """The collectors whose facts an enabled indicator reads: the evidence it declares, or any namespace its
+    expressions name (a word match, so `ci.files` also keeps `files`: when in doubt, collect)."""
+    from devops_audit.collectors import COLLECTORS
+
+    needed: set[str] = set()
+    for indicator in indicators:
+        if indicator.id in disabled:
+            continue
+        needed.update(indicator.required_namespaces)
+        text = " ".join([*indicator.expressions.values(), *(e for p in indicator.parts for e in p.expressions.values())])
+        needed.update(name for name in COLLECTORS if re.search(rf"\b{name}\b", text))
+    if "project" in needed:
+        needed.add("ci")  # the project profile reads the deploy and publish jobs
+    return [name for name in COLLECTORS if name in needed]
 
 
 def _accept(verdicts: list[Any], config: Config, options: ScanOptions) -> dict[str, Any]:

@@ -256,7 +256,10 @@ class Workspace:
     # -- finding evidence ----------------------------------------------------------------------
     def matching(self, *patterns: str) -> list[str]:
         """Listed files matching any glob (`fnmatch`: `*` also crosses `/`)."""
-        return [p for p in self.files if any(fnmatch.fnmatch(p, pat) for pat in patterns)]
+        from devops_audit.globs import globs
+
+        match = globs(patterns)
+        return [p for p in self.files if match(p)]
 
     def on_disk(self, *patterns: str) -> list[str]:
         """Files on disk (tracked or not, e.g. reports a CI step just wrote) matching repo-relative globs; in a

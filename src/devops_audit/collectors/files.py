@@ -8,16 +8,14 @@ descriptors, database migrations and environment configs. Mostly recognised by p
 
 from __future__ import annotations
 
-import fnmatch
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from devops_audit.collectors.ci.pipelines import is_test_data
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location, to_data
+from devops_audit.globs import globs
 from devops_audit.workspace import Workspace
 from devops_audit.yamlsafe import line_of
 
@@ -49,6 +47,8 @@ LINTER_CONFIGS = ("ruff.toml", ".ruff.toml", ".flake8", ".pylintrc", "pylintrc",
                   "clippy.toml", ".clippy.toml", "rustfmt.toml", ".stylelintrc*", ".prettierrc*", "biome.json",
                   ".hadolint.yaml", ".yamllint", ".yamllint.yml", ".markdownlint*", "pmd.xml", "spotbugs*.xml",
                   ".scalafmt.conf", ".swiftlint.yml", ".editorconfig-checker.json")
+_BUILD_LINTERS = re.compile(r"\b(checkstyle|spotbugs|pmd|errorprone|error_prone|spotless|ktlint|detekt)\b",
+                            re.IGNORECASE)
 PYPROJECT_LINTERS = ("ruff", "pylint", "mypy", "flake8", "black", "isort", "pyright")
 TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "*_test.go", "*.test.js", "*.test.ts", "*.test.tsx",
                       "*.spec.js", "*.spec.ts", "*Test.java", "*Tests.java", "*Test.kt", "*_spec.rb", "*Tests.cs")
@@ -90,25 +90,83 @@ class DependencyUpdates:
     ecosystems: list[str] = field(default_factory=list)  # dependabot package-ecosystem values; ["*"] for renovate
 
 
+# fact -> globs matched against a file's path or its name, anywhere in the tree (test data left out)
+ANYWHERE: dict[str, tuple[str, ...]] = {
+    "dotnet": ECOSYSTEMS["dotnet"][0],
+    "linter_configs": LINTER_CONFIGS,
+    "dockerfiles": ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile"),
+    "iac": IAC,
+    "deploy_descriptors": DEPLOY_DESCRIPTORS,
+    "env_configs": ENV_CONFIG,
+}
+_REQUIREMENTS = re.compile(r"(^|/)requirements[^/]*\.txt$")
+
+
+@dataclass
+class Listing:
+    """The file list sorted in one pass: the files each fact is made of."""
+
+    root: set[str] = field(default_factory=set)  # files at the top of the repository
+    anywhere: dict[str, list[str]] = field(default_factory=lambda: {group: [] for group in ANYWHERE})
+    tests: list[str] = field(default_factory=list)
+    artifacts: list[str] = field(default_factory=list)
+    requirements: list[str] = field(default_factory=list)
+    migrations: set[str] = field(default_factory=set)  # tools
+    alembic_versions: list[str] = field(default_factory=list)  # `*versions/*.py`, checked against alembic later
+    python_files: int = 0
+
+
+def sort_files(files: list[str]) -> Listing:
+    """Every file looked at once: a few set lookups and `endswith` calls each; globs only on the rare hit."""
+    listing = Listing()
+    wanted = globs(tuple(p for patterns in ANYWHERE.values() for p in patterns))
+    # a file name has no `/`, so globs with a `/` (outside a `[...]` set) can only match its path
+    wanted_name = globs(tuple(p for p in wanted.patterns if "/" not in p or "[" in p))
+    migration = globs(tuple(pattern for _, pattern in MIGRATIONS))
+    is_test_file = globs(TEST_FILE_PATTERNS)
+    is_artifact = globs(ARTIFACTS)
+    alembic = globs(("*versions/*.py",))
+    for path in files:
+        folder, _, name = path.rpartition("/")
+        folders = folder.split("/") if folder else []
+        if not folders:
+            listing.root.add(path)
+        if name.endswith(".py"):
+            listing.python_files += 1
+            if alembic(path):
+                listing.alembic_versions.append(path)
+        if is_test_file(name) or not TEST_DIRS.isdisjoint(folders) or "/src/test/" in f"/{path}":
+            listing.tests.append(path)
+        if (is_artifact(name) or path.startswith("dist/")) and not _artifact_allowed(path, folders):
+            listing.artifacts.append(path)
+        if migration(path):
+            listing.migrations.update(tool for tool, pattern in MIGRATIONS if globs((pattern,))(path))
+        if _REQUIREMENTS.search(path) and not is_test_data(path):
+            listing.requirements.append(path)
+        if (wanted_name(name) or wanted(path)) and not is_test_data(path):
+            for group, patterns in ANYWHERE.items():
+                match = globs(patterns)
+                if match(path) or match(name):
+                    listing.anywhere[group].append(path)
+    return listing
+
+
 def collect(workspace: Workspace, options: Any) -> Evidence:
     files = workspace.files  # already without the config's `exclude` globs
     inventory: list[InventoryEntry] = []
-    root_files = {p for p in files if "/" not in p}
+    listing = sort_files(files)
+    root_files = listing.root
+    anywhere = listing.anywhere
 
     def at_root(*patterns: str) -> list[str]:
-        match = _globs(patterns)
+        match = globs(patterns)
         return [p for p in root_files if match(p)]
 
-    def anywhere(*patterns: str) -> list[str]:
-        match = _globs(patterns)
-        return [p for p in files if (match(p) or match(p.rsplit("/", 1)[-1])) and not is_test_data(p)]
-
     pyproject = _read_toml(workspace, "pyproject.toml", inventory) if "pyproject.toml" in root_files else {}
-    requirements_hashed = _hashed_requirements(workspace, [p for p in files if re.search(r"(^|/)requirements[^/]*\.txt$", p)
-                                                           and not is_test_data(p)], inventory)
+    requirements_hashed = _hashed_requirements(workspace, listing.requirements, inventory)
     ecosystems = []
     for name, (manifests, locks, dependabot) in ECOSYSTEMS.items():
-        found = sorted(anywhere(*manifests)) if name == "dotnet" else sorted(at_root(*manifests))
+        found = sorted(anywhere["dotnet"]) if name == "dotnet" else sorted(at_root(*manifests))
         if not found:
             continue
         lockfiles = sorted(at_root(*locks))
@@ -116,48 +174,47 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
             lockfiles += requirements_hashed
         ecosystems.append(Ecosystem(name, found, sorted(lockfiles), list(dependabot), Location(found[0], 1)))
 
-    linter_configs = sorted(anywhere(*LINTER_CONFIGS))
+    linter_configs = sorted(anywhere["linter_configs"])
     linter_configs += [f"pyproject.toml[tool.{tool}]" for tool in PYPROJECT_LINTERS if tool in pyproject.get("tool", {})]
     for ini in ("setup.cfg", "tox.ini"):
         if ini in root_files and re.search(r"^\[(flake8|pylint|mypy|pycodestyle)", _text(workspace, ini, inventory), re.M):
             linter_configs.append(ini)
+    for build in ("pom.xml", "build.gradle", "build.gradle.kts"):  # linter plugins configured in the build
+        if build in root_files:
+            plugins = sorted({m.group(1).lower() for m in _BUILD_LINTERS.finditer(_text(workspace, build, inventory))})
+            linter_configs += [f"{build}[{plugin}]" for plugin in plugins]
     precommit = _precommit(workspace, inventory) if ".pre-commit-config.yaml" in root_files else None
     if precommit and precommit["hooks"]:
         linter_configs.append(".pre-commit-config.yaml")
 
-    is_test_file = _globs(TEST_FILE_PATTERNS)
-    test_files = [p for p in files if is_test_file(p.rsplit("/", 1)[-1])
-                  or any(part in TEST_DIRS for part in p.split("/")[:-1]) or "/src/test/" in f"/{p}"]
-    artifacts = [_artifact(p) for p in files if _is_artifact(p)]
+    artifacts = [_artifact(p) for p in listing.artifacts]
     dependency_updates = _dependency_updates(workspace, files, inventory)
-    migrations = sorted({tool for tool, pattern in MIGRATIONS if any(map(_globs((pattern,)), files))})
-    alembic_versions = _alembic_versions(files, root_files)
+    migrations = sorted(listing.migrations)
+    alembic_versions = _alembic_versions(listing.alembic_versions, root_files)
     if alembic_versions and "alembic" not in migrations:
         migrations = sorted([*migrations, "alembic"])
-    dockerfiles = sorted(p for p in anywhere("Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile"))
-    iac = sorted(anywhere(*IAC))
     readme = next((p for p in ("README.md", "README.rst", "README", "README.txt") if p in root_files), "")
-    build_files = sorted(set(at_root(*BUILD_FILES) + anywhere("*.csproj", "*.sln")))
+    build_files = sorted(set(at_root(*BUILD_FILES) + [p for p in anywhere["dotnet"] if not p.endswith(".fsproj")]))
     facts = {
         "anchor": readme or (build_files[0] if build_files else "."),
         "count": len(files),
         "build_files": build_files,
         "ecosystems": [to_data(e) for e in ecosystems],
         "linter_configs": sorted(set(linter_configs)),
-        "test_files": len(test_files),
-        "test_sample": test_files[:5],
+        "test_files": len(listing.tests),
+        "test_sample": listing.tests[:5],
         "dependency_updates": [to_data(d) for d in dependency_updates],
         "gitignore": ".gitignore" in root_files,
         "committed_artifacts": artifacts[:100],
         "committed_artifact_count": len(artifacts),
-        "dockerfiles": dockerfiles,
-        "iac": iac,
-        "deploy_descriptors": sorted(set(anywhere(*DEPLOY_DESCRIPTORS))),
+        "dockerfiles": sorted(anywhere["dockerfiles"]),
+        "iac": sorted(anywhere["iac"]),
+        "deploy_descriptors": sorted(set(anywhere["deploy_descriptors"])),
         "migrations": migrations,
         "alembic_downgrades": _alembic_downgrades(workspace, alembic_versions, inventory),
-        "env_configs": sorted(anywhere(*ENV_CONFIG))[:50],
+        "env_configs": sorted(anywhere["env_configs"])[:50],
         "precommit": precommit,
-        "python_files": sum(1 for p in files if p.endswith(".py")),
+        "python_files": listing.python_files,
         "readme": readme,
     }
     return Evidence(NAME, True, facts, inventory)
@@ -239,20 +296,10 @@ def _dependency_updates(workspace: Workspace, files: list[str], inventory: list[
     return found
 
 
-@cache
-def _globs(patterns: tuple[str, ...]) -> Callable[[str], bool]:
-    """One compiled matcher for a group of `fnmatch` globs (a few hundred calls instead of tens of thousands)."""
-    regex = re.compile("|".join(fnmatch.translate(p) for p in patterns))
-    return lambda text: regex.match(text) is not None
-
-
-def _is_artifact(path: str) -> bool:
-    if is_test_data(path) or _globs(ARTIFACT_ALLOWED)(path):
-        return False
-    parts = path.split("/")
-    if any(part in ("test", "tests", "testdata", "fixtures", "examples", "docs", "resources") for part in parts[:-1]):
-        return False
-    return _globs(ARTIFACTS)(parts[-1]) or (len(parts) > 1 and parts[0] == "dist")
+def _artifact_allowed(path: str, folders: list[str]) -> bool:
+    """A binary that belongs where it is: a build-tool wrapper, test data, docs, examples, resources."""
+    return (is_test_data(path) or globs(ARTIFACT_ALLOWED)(path)
+            or any(part in ("test", "tests", "testdata", "fixtures", "examples", "docs", "resources") for part in folders))
 
 
 def _artifact(path: str) -> dict[str, Any]:
@@ -260,10 +307,10 @@ def _artifact(path: str) -> dict[str, Any]:
             else f"binary or archive ({path.rsplit('.', 1)[-1]}) committed"}
 
 
-def _alembic_versions(files: list[str], root_files: set[str]) -> list[str]:
+def _alembic_versions(candidates: list[str], root_files: set[str]) -> list[str]:
     """Alembic revision files: `*/versions/*.py` under an `alembic/` folder or next to an alembic.ini."""
     has_ini = "alembic.ini" in root_files
-    return sorted(p for p in files if fnmatch.fnmatch(p, "*versions/*.py") and (has_ini or "alembic/" in p))
+    return sorted(p for p in candidates if has_ini or "alembic/" in p)
 
 
 def _alembic_downgrades(workspace: Workspace, versions: list[str], inventory: list[InventoryEntry]) -> bool:

@@ -2,9 +2,11 @@
 
 - `process(task)` never raises for a repository problem: it returns an `Outcome` with status `scanned`,
   `cached` (the commit is one already scanned with the same policy digest and config hash) or `failed` (with
-  the error). Clone failures and unexpected errors are retried with exponential backoff (`attempts`,
-  `backoff` * 2^n seconds, capped at 30 s); an `AuditError` (a bad `.devops-audit.yml`, a missing folder)
-  is the same on every try and is not retried.
+  the error). Only failures that can heal by themselves are retried, with exponential backoff (`attempts`,
+  `backoff` * 2^n seconds, capped at 30 s): git reaching the network or a server (refused or reset
+  connections, DNS, timeouts, HTTP 429/5xx, a dropped transfer) and a lock another git process holds. Every
+  other failure is the same on the next try and fails at once: a missing folder, a URL that is not a
+  repository, denied access, a bad `.devops-audit.yml`, a scan that crashes on the repository's content.
 - `SerialExecutor` runs tasks in this process (`--jobs 1`), `LocalExecutor` in a process pool (scanning is
   CPU-bound; the `forkserver` start method so workers never inherit the progress bar's thread),
   `RayExecutor` as Ray tasks (`ray.remote`). All yield outcomes as they finish, with at most `2 * jobs`
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -21,13 +24,21 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
-from devops_audit.fleet.clone import CloneSettings, prepare
+from devops_audit.fleet.clone import CloneError, CloneSettings, prepare
 from devops_audit.fleet.sources import RepoSpec
 
-__all__ = ["Task", "Outcome", "process", "make_executor", "SerialExecutor", "LocalExecutor", "RayExecutor",
-           "summarize"]
+__all__ = ["Task", "Outcome", "process", "is_transient", "make_executor", "SerialExecutor", "LocalExecutor",
+           "RayExecutor", "summarize"]
 
 MAX_BACKOFF = 30.0
+# what git says when the network, the server or another git process is in the way: worth another try
+_TRANSIENT_GIT = re.compile(
+    r"could not resolve host|failed to connect|couldn't connect to server|connection (refused|reset|timed out)"
+    r"|network is unreachable|timed out|the remote end hung up|early eof|rpc failed|unexpected disconnect"
+    r"|returned error: (429|5\d\d)|http (429|5\d\d)|temporary failure|service unavailable|tls connection"
+    r"|gnutls|ssl_error|\.lock'?: file exists|unable to create '[^']*\.lock'",
+    re.IGNORECASE,
+)
 _PRELOAD = ["devops_audit.scan", "devops_audit.collectors", "devops_audit.engine", "devops_audit.policy",
             "devops_audit.maturity", "devops_audit.gate", "devops_audit.fleet.executors", "devops_audit.gitcmd"]
 
@@ -62,8 +73,6 @@ class Outcome:
 
 def process(task: Task) -> Outcome:
     """Clone or update, then scan; retried on transient failures. Never raises for a repository problem."""
-    from devops_audit.errors import AuditError
-
     started = time.monotonic()
     error = "not attempted"
     attempt = 0
@@ -72,15 +81,21 @@ def process(task: Task) -> Outcome:
             outcome = _once(task)
             outcome.attempts, outcome.duration = attempt, time.monotonic() - started
             return outcome
-        except AuditError as exc:  # deterministic: retrying gives the same answer
-            error = str(exc)
-            break
         except Exception as exc:  # noqa: BLE001 - a clone or scan failure of one repository, recorded
             error = str(exc) or type(exc).__name__
-            if attempt < task.attempts:
-                time.sleep(min(MAX_BACKOFF, task.backoff * 2 ** (attempt - 1)))
+            if not is_transient(exc) or attempt >= task.attempts:
+                break
+            time.sleep(min(MAX_BACKOFF, task.backoff * 2 ** (attempt - 1)))
     return Outcome(task.spec.repository, "failed", attempts=attempt, error=error,
                    duration=time.monotonic() - started)
+
+
+def is_transient(error: Exception) -> bool:
+    """Whether the same work may succeed later: git failing on the network, a server or a lock; a dropped
+    connection or a timeout of our own."""
+    if isinstance(error, CloneError):
+        return _TRANSIENT_GIT.search(str(error)) is not None
+    return isinstance(error, (ConnectionError, TimeoutError))
 
 
 def _once(task: Task) -> Outcome:

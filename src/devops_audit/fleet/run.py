@@ -83,12 +83,12 @@ def run_fleet(specs: list[RepoSpec], scan_options: Any, options: FleetOptions, *
               on_result: Callable[[Outcome], None] | None = None, stream: IO[str] | None = None) -> FleetSummary:
     """Scan every repository of `specs`; raises KeyboardInterrupt after recording an interrupted run."""
     from devops_audit.config import load_config
-    from devops_audit.policy import load_policies
+    from devops_audit.scan import compiled_policies
 
     stream = stream or sys.stderr
     if scan_options.config_path:
         load_config(Path(scan_options.config_path), required=True)  # a bad --config fails now, not N times
-    digest = load_policies(scan_options.policy_paths).digest
+    digest = compiled_policies(tuple(scan_options.policy_paths)).digest  # compiled once: the scans reuse them
     key = config_hash(scan_options, options.clone)
     store = open_store(options.store)
     try:

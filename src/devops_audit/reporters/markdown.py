@@ -133,7 +133,8 @@ def _entry(verdict: Any, baselined: set[str], waived: set[str]) -> str:
     keyed = [(v, fp) for v, fp in keyed_violations(verdict) if v]
     for violation, fp in keyed[:_VIOLATIONS_SHOWN]:
         note = " *(waived)*" if fp in waived else ""
-        lines.append(f"  - `{_md(violation.path)}:{violation.line}` {_md(violation.message)}{note}")
+        via = f" (via {' → '.join(f'`{_md(c)}`' for c in violation.chain)})" if violation.chain else ""
+        lines.append(f"  - `{_md(violation.path)}:{violation.line}` {_md(violation.message)}{via}{note}")
     if len(keyed) > _VIOLATIONS_SHOWN:
         lines.append(f"  - … {len(keyed) - _VIOLATIONS_SHOWN} more violations")
     return "\n".join(lines) + "\n"

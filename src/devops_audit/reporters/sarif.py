@@ -128,6 +128,8 @@ def _result(result: Any, finding: Finding, index: dict[str, int]) -> dict[str, A
         item["locations"][0]["logicalLocations"] = [{"fullyQualifiedName": finding.locator, "kind": "element"}]
     if finding.repository_level:
         item["properties"] = {"repositoryLevel": True}
+    if finding.violation is not None and finding.violation.chain:
+        item["relatedLocations"] = _chain(finding.violation.chain)
     waiver = waiver_of(result, finding)
     if waiver:
         item["suppressions"] = [{"kind": "external", "status": "accepted", "justification": _justification(waiver)}]
@@ -149,6 +151,18 @@ def _notification(verdict: Any, index: dict[str, int]) -> dict[str, Any]:
     return {"level": "error" if verdict.status == "error" else "note",
             "message": {"text": _sentence(f"{indicator.id} {indicator.title} {word}: {verdict.message}")},
             "associatedRule": {"id": indicator.id, "index": index[indicator.id]}}
+
+
+def _chain(chain: list[str]) -> list[dict[str, Any]]:
+    """The CI step and scripts that led to a violation in a followed file, as related locations."""
+    related = []
+    for number, where in enumerate(chain, 1):
+        path, _, line = where.rpartition(":")
+        location = _location(path or where, int(line) if line.isdigit() else 1)
+        location["id"] = number
+        location["message"] = {"text": f"called from here (step {number} of {len(chain)})"}
+        related.append(location)
+    return related
 
 
 def _location(path: str, line: int) -> dict[str, Any]:

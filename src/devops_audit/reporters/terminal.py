@@ -65,7 +65,8 @@ def render(result: Any, options: Any) -> str:
                                         f" Level {indicator.level}: {indicator.title}"))
             console.print(f"    {_shorten(verdict.message, 400)}")
             for violation in verdict.violations[:5]:
-                console.print(f"    - {violation.path}:{violation.line}: {violation.message}")
+                via = f" (via {' → '.join(violation.chain)})" if violation.chain else ""
+                console.print(f"    - {violation.path}:{violation.line}: {violation.message}{via}")
             if len(verdict.violations) > 5:
                 console.print(f"    - … {len(verdict.violations) - 5} more")
             fix = indicator.remediation.strip().splitlines()[0] if indicator.remediation.strip() else ""

@@ -570,6 +570,7 @@ def _step(ctx: _Context, item: _Item) -> Step:
         locator=item.locator, location=location, run=run, uses=task,
         continue_on_error=raw.get("continueOnError") is True,
         condition=str(raw.get("condition") or ""),
+        inputs={str(k): str(v) for k, v in inputs.items() if isinstance(v, (str, int, float, bool))},
     )
     arguments = [str(v) for v in inputs.values() if isinstance(v, (str, int, float)) and not isinstance(v, bool)]
     text = "\n".join([run, _task_command(task, inputs), *arguments])

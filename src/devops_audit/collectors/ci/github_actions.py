@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from devops_audit.classify import Classifier
-from devops_audit.collectors.ci.common import number, strings
+from devops_audit.collectors.ci.common import mark_reuse, number, strings
 from devops_audit.collectors.ci.pipelines import Parsed
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import ExternalRef, InventoryEntry, Job, Location, Pipeline, Step, Trigger
@@ -24,6 +24,9 @@ __all__ = ["SYSTEM", "KIND", "discover", "parse", "parse_uses", "parse_image", "
 SYSTEM = "github"
 KIND = "github-actions"
 _WORKFLOW = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")
+_ACTION = re.compile(r"(^|/)action\.ya?ml$")
+ACTION_KIND = "github-action"
+MAX_ACTION_DEPTH = 5
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _VERSIONISH = re.compile(r"^v?\d+(\.\d+)*([-.+][\w.]+)?$")
 _FIRST_PARTY = ("actions", "github")
@@ -39,10 +42,16 @@ _EVENT_KINDS = {
 
 
 def discover(workspace: Workspace) -> list[str]:
-    return [p for p in workspace.files if _WORKFLOW.match(p)]
+    """Workflows, and every action definition of the repository (CI code others run), outside test data."""
+    from devops_audit.collectors.ci.pipelines import is_test_data
+
+    return [p for p in workspace.files
+            if _WORKFLOW.match(p) or (_ACTION.search(p) and not is_test_data(p) and not _WORKFLOW.match(p))]
 
 
 def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
+    if _ACTION.search(path) and not _WORKFLOW.match(path):
+        return _parse_action(workspace, path, classifier)
     documents = workspace.load_yaml(path)
     if not documents or documents[0] is None:
         raise EvidenceError(path, "empty workflow file")
@@ -148,11 +157,11 @@ def _job(workspace: Workspace, pipeline: Pipeline, job_id: str, body: dict[str, 
                 parsed.inventory.append(InventoryEntry(path, KIND, "error", f"{locator}.steps[{index}] is not a mapping",
                                                        line_of(steps, index, line)))
                 continue
-            step = _step(workspace, pipeline, raw, f"{locator}.steps[{index}]", line_of(steps, index, line),
-                         classifier, parsed)
-            job.steps.append(step)
-            kinds.update(step.kinds)
-            tools.update(step.tools)
+            for step in _step(workspace, pipeline, raw, f"{locator}.steps[{index}]",
+                              Location(path, line_of(steps, index, line)), classifier, parsed):
+                job.steps.append(step)
+                kinds.update(step.kinds)
+                tools.update(step.tools)
     if job.environment and not kinds & {"deploy", "publish"}:
         kinds.add("deploy")  # GitHub records every job that targets an environment as a deployment
     job.kinds = sorted(kinds)
@@ -160,71 +169,140 @@ def _job(workspace: Workspace, pipeline: Pipeline, job_id: str, body: dict[str, 
     return job
 
 
-def _step(workspace: Workspace, pipeline: Pipeline, raw: dict[str, Any], locator: str, line: int,
-          classifier: Classifier, parsed: Parsed) -> Step:
+def _step(workspace: Workspace, pipeline: Pipeline, raw: dict[str, Any], locator: str, location: Location,
+          classifier: Classifier, parsed: Parsed, via: tuple[str, ...] = ()) -> list[Step]:
+    """The step, followed by the steps of the local composite action it calls (with their own locations).
+
+    `via` is set for the steps of a called local action: the chain of callers; their `uses:` references are
+    recorded by the action's own pipeline (every action definition is audited), not again here.
+    """
     run = raw.get("run")
     uses = raw.get("uses")
     step = Step(
         name=str(raw.get("name") or raw.get("id") or uses or (str(run).strip().splitlines() or [""])[0])[:200],
-        locator=locator, location=Location(pipeline.path, line),
+        locator=locator, location=location,
         run=str(run) if run is not None else "",
         uses=str(uses) if uses is not None else "",
         continue_on_error=raw.get("continue-on-error") is True,
         condition=str(raw.get("if") or ""),
+        via=list(via),
     )
     with_args = raw.get("with") if isinstance(raw.get("with"), dict) else {}
     step.inputs = {str(k): str(v) for k, v in with_args.items() if isinstance(v, (str, int, float, bool))}
     # arguments such as `args: --cov-fail-under 80` or a semgrep config are part of what the step does
     text = "\n".join([step.run, *(str(v) for v in with_args.values() if isinstance(v, (str, int, float)))])
-    kinds, tools = classifier.classify(run=text, uses=step.uses)
-    if step.uses:
-        ref = parse_uses(step.uses, Location(pipeline.path, line_of(raw, "uses", line)), f"{locator}.uses", "action")
-        pipeline.refs.append(ref)
-        if ref.local and not step.uses.startswith("docker://"):
-            local_kinds, local_tools = _local_action(workspace, step.uses, classifier, parsed, pipeline)
-            kinds = sorted(set(kinds) | local_kinds)
-            tools = sorted(set(tools) | local_tools)
+    if str(with_args.get("attestations", "")).lower() == "true":
+        text += "\n--attestations"  # e.g. pypi-publish's explicit PEP 740 attestations
+    kinds, tools = classifier.classify(run=text, uses=_with_commented_version(workspace, location, step.uses))
     step.kinds, step.tools = list(kinds), list(tools)
-    return step
+    if not step.uses:
+        return [step]
+    ref = parse_uses(step.uses, Location(location.path, line_of(raw, "uses", location.line)), f"{locator}.uses",
+                     "action")
+    if not via:
+        pipeline.refs.append(ref)
+    if not ref.local or step.uses.startswith("docker://"):
+        return [step]
+    inner = _local_action(workspace, step, classifier, parsed, pipeline)
+    step.kinds = sorted({*step.kinds, *(k for s in inner for k in s.kinds)})
+    step.tools = sorted({*step.tools, *(t for s in inner for t in s.tools)})
+    return [step, *inner]
 
 
-def _local_action(workspace: Workspace, uses: str, classifier: Classifier, parsed: Parsed,
-                  pipeline: Pipeline) -> tuple[set[str], set[str]]:
-    """Kinds and tools of a local composite action's steps (`uses: ./path`)."""
-    folder = uses[2:].strip("/")
-    prefix = f"{folder}/" if folder else ""
-    for candidate in (f"{prefix}action.yml", f"{prefix}action.yaml"):
-        if not workspace.exists(candidate):
-            continue
-        if "composite-action" not in pipeline.reuse:
-            pipeline.reuse.append("composite-action")
+_COMMENTED_VERSION = re.compile(r"@[0-9a-f]{40}[\"']?\s+#\s*(v?\d+(?:\.\d+)*)\b")
+_LINES: dict[tuple[str, str], list[str]] = {}
+
+
+def _with_commented_version(workspace: Workspace, location: Location, uses: str) -> str:
+    """`owner/action@<sha> # v1.13.0` is classified as `owner/action@v1.13.0`: the comment says which release
+    the SHA is (Dependabot and Renovate keep it up to date); the pinning itself is judged on the SHA."""
+    if "@" not in uses or not _SHA.match(uses.rsplit("@", 1)[1]):
+        return uses
+    key = (str(workspace.root), location.path)
+    if key not in _LINES:
+        if len(_LINES) > 256:
+            _LINES.clear()
         try:
-            documents = workspace.load_yaml(candidate)
-        except EvidenceError as exc:
-            parsed.inventory.append(InventoryEntry(candidate, "github-action", "error", exc.reason, exc.line))
-            return set(), set()
-        if candidate not in pipeline.files:
-            pipeline.files.append(candidate)
-            parsed.inventory.append(InventoryEntry(candidate, "github-action", "parsed"))
-        action = documents[0] if documents else None
-        parsed.documents[candidate] = action
-        runs = action.get("runs") if isinstance(action, dict) else None
-        steps = runs.get("steps") if isinstance(runs, dict) else None
-        kinds: set[str] = set()
-        tools: set[str] = set()
-        for index, raw in enumerate(steps if isinstance(steps, list) else []):
-            if isinstance(raw, dict):
-                k, t = classifier.classify(run=str(raw.get("run") or ""), uses=str(raw.get("uses") or ""))
-                kinds.update(k)
-                tools.update(t)
-                if raw.get("uses"):
-                    pipeline.refs.append(parse_uses(str(raw["uses"]), Location(candidate, line_of(steps, index)),
-                                                    f"{candidate}:runs.steps[{index}].uses", "action"))
-        return kinds, tools
-    # e.g. a repository checked out into a sub-folder at run time: nothing here to read, nothing broken
-    parsed.inventory.append(InventoryEntry(prefix + "action.yml", "github-action", "skipped",
-                                           f"local action {uses!r} is not in this repository"))
-    return set(), set()
+            _LINES[key] = workspace.read_text(location.path).splitlines()
+        except EvidenceError:
+            _LINES[key] = []
+    lines = _LINES[key]
+    for text in lines[location.line - 1:location.line + 1]:  # the step line, or `uses:` just after `- name:`
+        found = _COMMENTED_VERSION.search(text) if uses.split("@", 1)[0] in text else None
+        if found:
+            return f"{uses.rsplit('@', 1)[0]}@{found.group(1)}"
+    return uses
+
+
+def _local_action(workspace: Workspace, caller: Step, classifier: Classifier, parsed: Parsed,
+                  pipeline: Pipeline) -> list[Step]:
+    """The steps of a local composite action (`uses: ./path`), located in its `action.yml`, as the caller's."""
+    folder = caller.uses[2:].split("@", 1)[0].strip("/")
+    prefix = f"{folder}/" if folder else ""
+    candidate = next((c for c in (f"{prefix}action.yml", f"{prefix}action.yaml") if workspace.exists(c)), None)
+    if candidate is None:
+        # e.g. a repository checked out into a sub-folder at run time: nothing here to read, nothing broken
+        parsed.inventory.append(InventoryEntry(prefix + "action.yml", ACTION_KIND, "skipped",
+                                               f"local action {caller.uses!r} is not in this repository"))
+        return []
+    via = (*caller.via, f"{caller.location.path}:{caller.location.line}")
+    if len(via) > MAX_ACTION_DEPTH or any(v.rsplit(":", 1)[0] == candidate for v in via):
+        return []  # an action calling itself, or nested too deep
+    mark_reuse(pipeline, "composite-action")
+    try:
+        documents = workspace.load_yaml(candidate)
+    except EvidenceError:
+        return []  # the action definition is audited on its own and reports its error there
+    if candidate not in pipeline.files:
+        pipeline.files.append(candidate)
+    parsed.documents[candidate] = documents[0] if documents else None
+    raw_steps = _action_steps(documents)
+    steps: list[Step] = []
+    for index, raw in enumerate(raw_steps):
+        if isinstance(raw, dict):
+            steps.extend(_step(workspace, pipeline, raw, f"{caller.locator}>{candidate}:runs.steps[{index}]",
+                               Location(candidate, line_of(raw_steps, index)), classifier, parsed, via))
+    return steps
+
+
+def _action_steps(documents: list[Any]) -> list[Any]:
+    action = documents[0] if documents else None
+    runs = action.get("runs") if isinstance(action, dict) else None
+    steps = runs.get("steps") if isinstance(runs, dict) else None
+    return steps if isinstance(steps, list) else []
+
+
+def _parse_action(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
+    """An action definition as a `Pipeline` of kind `action`: one job holding its `runs.steps`.
+
+    Its job has no kinds (it runs inside its callers' jobs, not as this repository's CI) and `reusable` set to
+    the file (no timeout or permissions of its own to judge); its steps and references are audited as CI code.
+    """
+    documents = workspace.load_yaml(path)
+    action = documents[0] if documents else None
+    runs = action.get("runs") if isinstance(action, dict) else None
+    if not isinstance(runs, dict):
+        return Parsed([], [InventoryEntry(path, ACTION_KIND, "skipped", "not a GitHub action definition (no `runs:`)")])
+    parsed = Parsed(inventory=[InventoryEntry(path, ACTION_KIND, "parsed")])
+    parsed.documents[path] = action
+    pipeline = Pipeline(system=SYSTEM, path=path, name=str(action.get("name") or path), location=Location(path, 1),
+                        files=[path], kind="action")
+    line = line_of(action, "runs")
+    job = Job(id="action", name=pipeline.name, locator="runs", location=Location(path, line), reusable=path)
+    image = runs.get("image")
+    if isinstance(image, str) and image.startswith("docker://"):
+        pipeline.refs.append(parse_uses(image, Location(path, line_of(runs, "image", line)), "runs.image", "action"))
+    raw_steps = _action_steps(documents)
+    for index, raw in enumerate(raw_steps):
+        if not isinstance(raw, dict):
+            parsed.inventory.append(InventoryEntry(path, ACTION_KIND, "error", f"runs.steps[{index}] is not a mapping",
+                                                   line_of(raw_steps, index, line)))
+            continue
+        job.steps.extend(_step(workspace, pipeline, raw, f"runs.steps[{index}]",
+                               Location(path, line_of(raw_steps, index, line)), classifier, parsed))
+    pipeline.jobs.append(job)
+    parsed.pipelines.append(pipeline)
+    return parsed
 
 
 def _local_reusable(workspace: Workspace, uses: str, classifier: Classifier, parsed: Parsed,

@@ -1,5 +1,7 @@
-"""Jenkins: `Jenkinsfile`, `Jenkinsfile*`, `*.jenkinsfile` anywhere outside test-data folders, read with
-`groovy` (never executed) into the pipeline model.
+"""Jenkins: `Jenkinsfile`, `Jenkinsfile*`, `*.jenkinsfile` anywhere outside test-data folders, and `*.groovy`
+at the usual places (root, `.jenkins/`, `jenkins/`, `ci/`, ...) whose content is a declarative `pipeline {` or
+scripted `node {` block (`.jenkins.groovy`), read with `groovy` (never executed) into the pipeline model.
+An IDE descriptor (`Jenkinsfile.gdsl`) or a Groovy class is skipped with the reason, never an error.
 
 Declarative pipelines (`pipeline { ... }`): `agent` (docker image -> image ref, kubernetes pod YAML images),
 `options { timeout(...) }`, `triggers { cron / pollSCM / upstream ... }`, `stages` with `stage`, nested
@@ -79,15 +81,33 @@ _CAUSE_KINDS = {"TimerTrigger": "schedule", "TimerTriggerCause": "schedule", "Us
 _POD_IMAGE = re.compile(r"^\s*-?\s*image:\s*[\"']?([^\s\"']+)", re.M)
 
 
+# folders where Groovy pipelines usually live (a `.groovy` elsewhere is library or application code)
+_GROOVY_FOLDERS = frozenset({"", ".jenkins", "jenkins", "ci", ".ci", "jenkinsfiles", "pipelines", ".pipelines",
+                             "cicd", "build", ".build", "infra", "tools"})
+_IDE_DESCRIPTORS = (".gdsl", ".dsld")
+
+
 def discover(workspace: Workspace) -> list[str]:
-    return [p for p in workspace.files if _is_jenkinsfile(p.rsplit("/", 1)[-1]) and not is_test_data(p)]
+    return [p for p in workspace.files if _is_candidate(p) and not is_test_data(p)]
 
 
-def _is_jenkinsfile(name: str) -> bool:
+def _is_candidate(path: str) -> bool:
+    folder, _, name = path.rpartition("/")
     lower = name.lower()
     if lower.endswith((".md", ".txt", ".rst", ".adoc", ".html", ".png", ".svg")):
         return False
-    return lower.startswith("jenkinsfile") or lower.endswith(".jenkinsfile")
+    if lower.startswith("jenkinsfile") or lower.endswith(".jenkinsfile"):
+        return True
+    return lower.endswith(".groovy") and folder.lower() in _GROOVY_FOLDERS
+
+
+def _not_a_pipeline(path: str, nodes: list[Node]) -> str:
+    """Why a candidate file is not a pipeline (an IDE descriptor, a library class), or "" when it is one."""
+    if path.lower().endswith(_IDE_DESCRIPTORS):
+        return "an IDE descriptor (GDSL), not a pipeline"
+    if path.lower().endswith(".groovy") and not any(n.name in ("pipeline", "node") and n.blocks for n in nodes):
+        return "Groovy without a top-level `pipeline {` or `node {` block (library or build code), not a pipeline"
+    return ""
 
 
 def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
@@ -97,7 +117,12 @@ def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
     try:
         nodes = parse_groovy(text)
     except GroovyError as exc:
+        if path.lower().endswith((".groovy", *_IDE_DESCRIPTORS)):
+            return Parsed([], [InventoryEntry(path, KIND, "skipped", f"not read as a pipeline: {exc.reason}", exc.line)])
         raise EvidenceError(path, f"cannot read as Groovy: {exc.reason}", exc.line) from None
+    reason = _not_a_pipeline(path, nodes)
+    if reason:
+        return Parsed([], [InventoryEntry(path, KIND, "skipped", reason)])
     pipeline = Pipeline(system=SYSTEM, path=path, name=path, location=Location(path, 1), files=[path])
     reader = _Reader(pipeline, classifier, text, _functions(nodes))
     reader.libraries(nodes)
@@ -299,9 +324,14 @@ class _Reader:
 
     def _library_step(self, node: Node, locator: str, collected: _Collected, lenient: bool) -> None:
         kinds = list(LIBRARY_STEPS[node.name][0])
+        inputs = {key: text_of(value)[:200] for key, value in split_args(node)[1].items()}
+        jdks = [node.tokens[i + 2].text for i in range(len(node.tokens) - 2)  # `configurations: [[jdk: 21], ...]`
+                if node.tokens[i].text == "jdk" and node.tokens[i + 1].text == ":" and node.tokens[i + 2].kind == "number"]
+        if jdks:
+            inputs["jdk"] = ", ".join(dict.fromkeys(jdks))
         collected.steps.append(Step(name=node.name, locator=_next_locator(collected, locator),
                                     location=self.location(node), uses=node.name, kinds=kinds, tools=[node.name],
-                                    continue_on_error=lenient))
+                                    continue_on_error=lenient, inputs=inputs))
         if node.name in _LIBRARY_ONLY and "shared-library" not in self.pipeline.reuse:
             self.pipeline.reuse.append("shared-library")
 

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.classify import default_classifier
+from devops_audit.collectors.ci.follow import Follower
 from devops_audit.collectors.ci.injection import analyse
+from devops_audit.collectors.ci.remote import Fetcher, Unresolved, resolve
+from devops_audit.collectors.ci.toolchains import toolchains
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Pipeline, to_data
 from devops_audit.workspace import Workspace
@@ -27,6 +30,7 @@ SYSTEMS = (
     "devops_audit.collectors.ci.azure_pipelines",
     "devops_audit.collectors.ci.circleci",
     "devops_audit.collectors.ci.bitbucket",
+    "devops_audit.collectors.ci.services",
 )
 _TEST_DATA_PARTS = frozenset({"testdata", "test-data", "test_data", "fixtures", "__fixtures__", "testfixtures"})
 
@@ -52,6 +56,11 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     pipelines: list[Pipeline] = []
     inventory: list[InventoryEntry] = []
     documents: dict[str, Any] = {}
+    follower = Follower(workspace, classifier)
+    fetcher = Fetcher(offline=True if options is None else bool(getattr(options, "offline", False)),
+                      api_url=getattr(options, "api_url", None), cache_dir=getattr(options, "cache_dir", None),
+                      circleci_api=(getattr(options, "settings", None) or {}).get("circleci_api"))
+    unresolved: list[Unresolved] = []
     for module_name in SYSTEMS:
         try:
             system = importlib.import_module(module_name)
@@ -65,13 +74,21 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
             except EvidenceError as exc:
                 inventory.append(InventoryEntry(exc.path, system.KIND, "error", exc.reason, exc.line, NAME))
                 continue
+            for pipeline in parsed.pipelines:
+                follower.follow_pipeline(pipeline)  # what the commands run: scripts, make, npm, tox, ...
+                unresolved.extend(resolve(pipeline, fetcher, classifier))  # remote workflows, includes, ...
+                pipeline.toolchains = toolchains(workspace, pipeline)
             pipelines.extend(parsed.pipelines)
             documents.update(parsed.documents)
             for entry in parsed.inventory:
                 entry.evidence = NAME
             inventory.extend(parsed.inventory)
+    for entry in follower.inventory:
+        entry.evidence = NAME
+    inventory.extend(follower.inventory)
     facts = flatten(pipelines)
     facts.update(analyse(workspace, pipelines, documents, inventory))  # injections, dangerous checkouts, inline suppressions
+    facts["unresolved"] = to_data(unresolved)
     return Evidence(
         NAME,
         present=bool(pipelines) or any(e.status == "error" for e in inventory),
@@ -94,6 +111,7 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
     jobs: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
     refs: list[dict[str, Any]] = []
+    chains: list[dict[str, Any]] = []
     for pipeline in data:
         trigger_kinds = sorted({t["kind"] for t in pipeline["triggers"]})
         context = {"pipeline": pipeline["path"], "system": pipeline["system"]}
@@ -108,13 +126,23 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
         pipeline["trigger_kinds"] = trigger_kinds
         for ref in pipeline.pop("refs"):
             refs.append({**ref, **context})
+        for toolchain in pipeline.pop("toolchains"):
+            # once per setup step, though a composite action has many callers: the first caller's chain shown
+            where = (toolchain["location"]["path"], toolchain["location"]["line"])
+            seen = next((i for i, t in enumerate(chains) if (t["location"]["path"], t["location"]["line"]) == where), None)
+            if seen is None:
+                chains.append({**toolchain, **context})
+            elif toolchain["via"] and not chains[seen]["via"]:
+                chains[seen] = {**toolchain, **context}
     return {
-        "anchor": _main_pipeline(data, jobs),  # where a pipeline-wide verdict points
+        # where a pipeline-wide verdict points: the main pipeline proper (not an action definition or a service)
+        "anchor": _main_pipeline([p for p in data if p["kind"] == "pipeline"] or data, jobs),
         "systems": sorted({p["system"] for p in data}),
         "pipelines": data,
         "jobs": jobs,
         "steps": steps,
         "refs": refs,
+        "toolchains": chains,
     }
 
 
@@ -125,6 +153,6 @@ def _main_pipeline(pipelines: list[dict[str, Any]], jobs: list[dict[str, Any]]) 
         return "."
     score = {p["path"]: 0 for p in pipelines}
     for job in jobs:
-        if {"build", "test"} & set(job["kinds"]) and {"push", "pull_request"} & set(job["triggers"]):
+        if job["pipeline"] in score and {"build", "test"} & set(job["kinds"]) and {"push", "pull_request"} & set(job["triggers"]):
             score[job["pipeline"]] += 1
     return max(score, key=lambda path: score[path])

@@ -38,8 +38,9 @@ _RESPONSE = re.compile(r"respon|acknowledg|reply|replies|get back|triage|within|
 
 def find_security_policy(workspace: Workspace) -> str | None:
     """The repository's security policy file, by the forges' lookup order (root, .github, docs)."""
+    near_top = [p for p in workspace.files if p.count("/") <= 1]  # every candidate is at most one folder deep
     for folder in _FOLDERS:
-        for path in workspace.files:
+        for path in near_top:
             if path.lower().startswith(folder) and path[len(folder):].lower() in _NAMES:
                 return path
     return None

@@ -67,9 +67,9 @@ def find_thresholds(workspace: Workspace, config: CoverageConfig) -> tuple[list[
              for f in config.fail_under]
     inventory: list[InventoryEntry] = []
     for path in workspace.files:
-        if is_test_data(path) or path.count("/") > 4:
-            continue
         name = path.rsplit("/", 1)[-1]
+        if not _may_hold_threshold(name, path) or path.count("/") > 4 or is_test_data(path):
+            continue
         if name in _SCRIPT_NAMES or name.endswith(_SCRIPT_SUFFIXES):
             found.extend(_commands(workspace, path))
         if name == "package.json" or _JS_CONFIG.search(path):
@@ -85,6 +85,12 @@ def find_thresholds(workspace: Workspace, config: CoverageConfig) -> tuple[list[
             except EvidenceError as exc:
                 inventory.append(InventoryEntry(exc.path, "codecov", "error", exc.reason, exc.line))
     return found, inventory
+
+
+def _may_hold_threshold(name: str, path: str) -> bool:
+    """Scripts, CI and tool configs, package.json, jest/vitest configs, Maven and Gradle builds."""
+    return (name in _SCRIPT_NAMES or name.endswith(_SCRIPT_SUFFIXES) or name == "package.json"
+            or name in ("pom.xml", "build.gradle", "build.gradle.kts") or _JS_CONFIG.search(path) is not None)
 
 
 def _text(workspace: Workspace, path: str, *needles: str) -> str | None:

@@ -1,0 +1,93 @@
+"""Split a shell script into simple commands (argument lists), as data: nothing is run or expanded."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+__all__ = ["Command", "commands", "logical_lines"]
+
+_OPERATORS = frozenset({"&&", "||", ";", "|", "&", "(", ")", ";;", "|&", "!", "{", "}"})
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_PREFIXES = frozenset({"sudo", "time", "exec", "command", "nohup", "env", "xvfb-run", "then", "do", "else",
+                       "if", "while", "until", "elif"})
+_MAKE_VARIABLE = re.compile(r"\$[({]MAKE[)}]")
+MAX_LINE = 4000
+_NEEDS_SHLEX = re.compile(r"[\"'\\#]")
+_SIMPLE_TOKEN = re.compile(r"&&|\|\||;;|\|&|[;&|()]|[^\s;&|()]+")
+
+
+@dataclass(frozen=True)
+class Command:
+    """One simple command of a script: its words and the line (1-based, within the script) it starts on."""
+
+    argv: tuple[str, ...]
+    line: int
+    text: str
+
+
+def logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(first line number, text) of each logical line: `\\` continuations joined, comments and blanks dropped."""
+    pending: list[str] = []
+    start = 1
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = number
+        stripped = raw.rstrip()
+        if stripped.endswith("\\"):
+            pending.append(stripped[:-1])
+            continue
+        pending.append(stripped)
+        line = " ".join(part.strip() for part in pending).strip()
+        pending = []
+        if line and not line.startswith("#"):
+            yield start, line
+    if pending:
+        line = " ".join(part.strip() for part in pending).strip()
+        if line and not line.startswith("#"):
+            yield start, line
+
+
+def commands(text: str, first_line: int = 1) -> Iterator[Command]:
+    """Every simple command of a script, with leading `VAR=x`, `sudo`, `env`, `time`... removed."""
+    for number, line in logical_lines(text):
+        for argv in _split(line[:MAX_LINE]):
+            words = _strip_prefixes(argv)
+            if words:
+                yield Command(tuple(words), first_line + number - 1, line)
+
+
+def _split(line: str) -> list[list[str]]:
+    line = _MAKE_VARIABLE.sub("make", line)  # a Makefile's recursive `$(MAKE) target`
+    if not _NEEDS_SHLEX.search(line):  # most lines: no quoting, no comment; shlex costs ten times more
+        tokens = _SIMPLE_TOKEN.findall(line)
+    else:
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
+        lexer.whitespace_split = True
+        lexer.commenters = "#"
+        try:
+            tokens = list(lexer)
+        except ValueError:  # unbalanced quotes: fall back to words
+            tokens = line.split()
+    result: list[list[str]] = [[]]
+    for token in tokens:
+        if token in _OPERATORS:
+            result.append([])
+        else:
+            result[-1].append(token)
+    return [argv for argv in result if argv]
+
+
+def _strip_prefixes(argv: list[str]) -> list[str]:
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if _ASSIGNMENT.match(word) or word in _PREFIXES:
+            index += 1
+        elif word.startswith("-") and index > 0 and argv[index - 1] in ("env", "sudo", "time"):
+            index += 1
+        else:
+            break
+    return argv[index:]

@@ -1,0 +1,41 @@
+"""Start-up stays lean: a scan without a config file, and `--version`, load none of the heavy libraries."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from conftest import FIXTURES, make_git_repo
+
+from devops_audit import yamlsafe
+
+HEAVY = ("rich", "jsonschema", "typer", "prompt_toolkit", "cel", "sqlite3", "urllib.request", "http.client")
+
+
+def _modules_after(argv: list[str], cwd: Path) -> set[str]:
+    code = ("import json, sys\nfrom devops_audit.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+            "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code, *argv], cwd=cwd, capture_output=True, text=True, check=True)
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def test_a_json_scan_without_config_imports_no_heavy_library(tmp_path):
+    repo = make_git_repo(FIXTURES / "coverage" / "python-pass", tmp_path / "repo")
+    loaded = _modules_after(["scan", str(repo), "--offline", "-f", f"json={tmp_path / 'out.json'}"], tmp_path)
+    assert (tmp_path / "out.json").stat().st_size > 0
+    assert "cel.cel" in loaded  # the CEL core, loaded without its package (and CLI)
+    assert not [name for name in HEAVY if name in loaded]
+
+
+def test_version_loads_neither_the_scanner_nor_yaml(tmp_path):
+    loaded = _modules_after(["--version"], tmp_path)
+    assert not {"devops_audit.scan", "devops_audit.collectors", "yaml", "git"} & loaded
+
+
+def test_yaml_is_parsed_by_libyaml_when_it_is_installed():
+    if yaml.__with_libyaml__:
+        assert yamlsafe._SAFE_LOADER is yaml.CSafeLoader
