@@ -283,3 +283,12 @@ def test_a_conda_forge_feedstock_is_judged_as_a_packaging_recipe(tmp_path):
     for indicator_id in ("CD.DR.04", "CD.VC.04", "CD.TM.05", "CD.TM.06", "SR.TC.01", "SR.TC.02"):
         assert by_id[indicator_id]["status"] == "not_applicable", indicator_id
     assert by_id["CD.TM.05"]["message"].startswith("A packaging recipe or a documentation repository holds no")
+
+
+def test_a_job_calling_a_reusable_workflow_passes_its_token_permissions_on(tmp_path):
+    cd = ("on: {check_run: {types: [completed]}}\njobs:\n  maven-cd:\n"
+          "    uses: jenkins-infra/github-reusable-workflows/.github/workflows/maven-cd.yml@v1\n    secrets: inherit\n")
+    bd02 = verdicts(scan_dict(write(tmp_path, {".github/workflows/cd.yaml": cd}), offline=True))["SR.BD.02"]
+    assert bd02["status"] == "fail"
+    assert [(v["path"], v["message"]) for v in bd02["violations"]] == [
+        (".github/workflows/cd.yaml", "workflow sets no top-level permissions and some jobs set none")]
