@@ -38,6 +38,7 @@ MiB = 1024 * 1024
 MAX_OBJECT_BYTES = 16 * MiB  # a commit or a tree (a monorepo's root tree is a few hundred KiB)
 MAX_REF_FILE_BYTES = 64 * 1024
 MAX_PACKED_REFS_BYTES = 256 * MiB
+MAX_DELTA_DEPTH = 4095  # git's own limit (pack.depth)
 _REF = re.compile(r"(?!-)[\w./+@-]+(?:~\d*|\^\d*|\^\{(?:commit)?\})*")
 _GIT_LOCATION_VARIABLES = ("GIT_DIR", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY", "GIT_WORK_TREE")
 
@@ -173,6 +174,7 @@ def _gitpython() -> tuple[Any, type]:
 @cache
 def _bounded_db() -> type:
     """gitdb's database with alternates not followed and object sizes checked before decompression."""
+    from gitdb.db.pack import PackedDB
     from gitdb.db.ref import ReferenceDB
 
     git, _ = _gitpython()
@@ -186,6 +188,10 @@ def _bounded_db() -> type:
 
         def info(self, binsha: bytes) -> Any:
             self._check_loose(binsha)
+            for packs in self._dbs:
+                if isinstance(packs, PackedDB):
+                    for entity in packs.entities():
+                        _check_delta_chain(entity, binsha)
             return super().info(binsha)
 
         def stream(self, binsha: bytes) -> Any:
@@ -200,3 +206,29 @@ def _bounded_db() -> type:
             _require_regular(Path(self.root_path(), hexsha[:2], hexsha[2:]), None, "git object")
 
     return BoundedDB
+
+
+def _check_delta_chain(entity: Any, binsha: bytes) -> None:
+    """A packed object's delta chain, walked from the headers before gitdb resolves it: bounded in depth, no cycle
+    (gitdb would loop forever), every link (a delta, the base object) within MAX_OBJECT_BYTES."""
+    from gitdb.pack import OFS_DELTA, REF_DELTA
+
+    index = entity.index()
+    found = index.sha_to_index(binsha)
+    offset = None if found is None else index.offset(found)
+    seen: set[int] = set()
+    while offset is not None:
+        if offset in seen or len(seen) > MAX_DELTA_DEPTH:
+            raise TargetError(f"{binsha.hex()[:12]}: a git object whose delta chain loops or is too deep; refused")
+        seen.add(offset)
+        link = entity.pack().info(offset)
+        if link.size > MAX_OBJECT_BYTES:
+            raise TargetError(f"{binsha.hex()[:12]}: a git object built from a delta chain link over "
+                              f"{MAX_OBJECT_BYTES // MiB} MiB; refused")
+        if link.type_id == OFS_DELTA:
+            offset = link.pack_offset - link.delta_info
+        elif link.type_id == REF_DELTA:
+            base = index.sha_to_index(bytes(link.delta_info))
+            offset = None if base is None else index.offset(base)
+        else:
+            offset = None

@@ -18,6 +18,8 @@ import pytest
 from conftest import git
 from hostile_repos import commit, example_repo, inventory, payload, scan_cli, set_config, statuses
 
+from devops_audit.errors import TargetError
+
 ROOT = Path(__file__).resolve().parents[2]
 
 POLICY = """\
@@ -253,3 +255,22 @@ def test_a_ref_file_that_is_a_fifo_is_refused_not_waited_on(pull_request):
     code, _, err, _ = scan_cli(pull_request, "--config-ref", "stuck")
 
     assert code == 3 and "not a regular file" in err
+
+
+def test_a_small_blob_stored_as_a_delta_of_a_large_base_is_refused_before_decompression(tmp_path, monkeypatch):
+    from devops_audit import gitobjects
+
+    repo = example_repo(tmp_path / "repo")
+    base = "".join(f"policy line {i} {i * 7919 % 10007}\n" for i in range(150))
+    commit(repo, {".devops-audit.yml": base}, "Large config")
+    commit(repo, {".devops-audit.yml": base[:600]}, "Small config")
+    git(repo, "gc", "-q", "--aggressive")
+    monkeypatch.setattr(gitobjects, "MAX_OBJECT_BYTES", 2048)  # the small blob fits, its delta base does not
+    objects = gitobjects.GitObjects(repo / ".git", repo / ".git")
+    [small] = objects.entries(objects.commit("HEAD"), ".devops-audit.yml", 10)
+    [large] = objects.entries(objects.commit("HEAD~1"), ".devops-audit.yml", 10)
+
+    with pytest.raises(TargetError, match="delta chain link over"):
+        objects.read_blob(small.hexsha, 1024)
+    with pytest.raises(TargetError, match="over"):
+        objects.read_blob(large.hexsha, 1024 * 1024)
