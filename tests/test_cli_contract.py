@@ -19,7 +19,7 @@ from devops_audit.errors import UsageError
 from devops_audit.gate import check_settings, decide
 from devops_audit.maturity import compute_levels
 from devops_audit.policy import SEVERITIES
-from devops_audit.scan import _policies, load_scan_config, run_scan
+from devops_audit.scan import compiled_policies, load_scan_config, run_scan
 
 LEGACY = FIXTURES / "legacy-service"
 
@@ -165,7 +165,7 @@ def test_exit_codes_are_documented_in_help_and_readme():
 def _scanned(fixture: str):
     """One scan per fixture: the verdicts do not depend on --fail-on or --target, only the gate does."""
     result = run_scan(FIXTURES / fixture)
-    policies = _policies(())
+    policies = compiled_policies(())
     return result, load_scan_config(Path(result.target), scan_options_from_args(_parse([]))), policies
 
 
