@@ -9,10 +9,14 @@ variable reaches a git. What git's own process bounds (time, output) gave is kep
   command wrapper cannot run git in this process (`git.GIT_OK` is false);
 - the repository's `.git/config` is never read (not even `include.path`), `GIT_DIR`/`GIT_COMMON_DIR`/
   `GIT_OBJECT_DIRECTORY`/`GIT_WORK_TREE` are ignored, `objects/info/alternates` is not followed;
-- refs are plain names with `~N`, `^N`, `^{commit}` suffixes (no reflog, index or message-search forms, the
-  ones GitPython hands to git); every ref file and pack file opened must be a regular file of bounded size
-  (a FIFO or a device would block or never end);
-- an object's size is read from its header before its content is decompressed, and refused over a limit.
+- refs are plain names with `~N`, `^N`, `^{commit}` suffixes (no reflog, index or message-search forms; GitPython
+  hands the last to git); every ref file and pack file opened must be a regular file of bounded size (a FIFO
+  or a device would block or never end);
+- an object's size is read from its header before its content is decompressed, and refused over a limit; a
+  packed object's delta chain is walked from its headers first (no loop, bounded depth, every link bounded).
+
+GitPython marks this backend (`GitDB`) deprecated "due to security and performance issues" in favour of one that
+runs `git cat-file`; it is the only backend that starts no process, and the bounds above are what it lacks.
 """
 
 from __future__ import annotations
