@@ -1,7 +1,7 @@
 """Where a cold scan's CPU goes: one fresh process walks the steps of `run_scan` one by one and times each.
 
 Steps: interpreter start-up, imports, policies (load + compile), the git listing (`Workspace.files` and
-`.git`: GitPython or git itself), every collector in turn (its own imports included, as a cold scan pays
+`.git`: git through `gitcmd`), every collector in turn (its own imports included, as a cold scan pays
 them), the policy evaluation and the JSON report. Each figure is CPU milliseconds of this process plus its
 finished children (the git commands). Prints one JSON object; `bench_scan.py --phases` runs it per repository.
 

@@ -2,10 +2,11 @@
 
 A pull request can edit `.devops-audit.yml` to add waivers, disable indicators or lower targets. With
 `--config-ref` (the Action and the GitLab component pass the base branch on pull/merge requests) the config and
-the policy files it names are read from REF's tree through the hardened git runner (`git ls-tree`, `git
-cat-file`; never a checkout), confined to the repository like a working-tree config. When the working tree's
-config differs, the report says so with what changed (waivers added, indicators disabled, targets lowered, …)
-in an inventory entry; the working tree's config is not used.
+the policy files it names are read from REF's tree in-process, by GitPython's pure-Python object database
+(`gitobjects`: no git process, so nothing the repository configures can run; never a checkout), bounded in
+size and confined to the repository like a working-tree config. When the working tree's config differs, the
+report says so with what changed (waivers added, indicators disabled, targets lowered, …) in an inventory
+entry; the working tree's config is not used.
 """
 
 from __future__ import annotations
@@ -21,89 +22,75 @@ from typing import Any
 from devops_audit.config import DEFAULT_CONFIG_NAME, MAX_CONFIG_BYTES, Config, load_config, parse_config
 from devops_audit.errors import AuditError, TargetError, UsageError
 from devops_audit.facts import InventoryEntry
-from devops_audit.gitcmd import GitError
+from devops_audit.gitobjects import GitObjects, TreeEntry
 from devops_audit.workspace import Workspace
 
 __all__ = ["load_config_at_ref", "describe_changes"]
 
 _BLOB_MODES = ("100644", "100755")
 MAX_POLICY_FILES = 200
+MAX_TREE_ENTRIES = 10_000  # listed under a policy folder before keeping its YAML files
 _IGNORED_FIELDS = ("path", "lines", "inventory", "policies")
 
 
 def load_config_at_ref(workspace: Workspace, ref: str) -> Config:
     """REF's `.devops-audit.yml` (an empty config when REF has none), with a note when the working tree's differs."""
-    commit = _commit_of(workspace, ref)
+    objects, commit = _commit_of(workspace, ref)
     folder = Path(tempfile.mkdtemp(prefix="devops-audit-config-ref-"))
     atexit.register(shutil.rmtree, folder, True)
-    entries = _tree(workspace, commit, DEFAULT_CONFIG_NAME)
+    entries = objects.entries(commit, DEFAULT_CONFIG_NAME, MAX_POLICY_FILES)
     if not entries:
         config = Config()
     else:
         config_path = folder / DEFAULT_CONFIG_NAME
-        _materialize(workspace, commit, entries, folder)
+        _materialize(objects, commit, entries, folder)
         config = parse_config(config_path.read_bytes(), config_path, repository=None)
         config.path = f"{ref}:{DEFAULT_CONFIG_NAME}"
-        config.policies = _policies_at(workspace, commit, config, folder)
+        config.policies = _policies_at(objects, commit, config, folder)
     config.inventory.append(_comparison(workspace, ref, config))
     return config
 
 
-def _commit_of(workspace: Workspace, ref: str) -> str:
-    if not workspace.is_git:
+def _commit_of(workspace: Workspace, ref: str) -> tuple[GitObjects, Any]:
+    if workspace.git_dir is None or workspace.common_dir is None:
         raise UsageError(f"--config-ref {ref}: {workspace.root} is not a git repository")
     if not ref or ref.startswith("-") or any(c in ref for c in "\n\0"):
         raise UsageError(f"--config-ref {ref!r}: not a git ref")
-    commit = workspace.git_text("rev-parse", "--verify", "-q", "--end-of-options", f"{ref}^{{commit}}")
-    if not commit:
+    objects = GitObjects(workspace.git_dir, workspace.common_dir)
+    commit = objects.commit(ref)
+    if commit is None:
         raise UsageError(f"--config-ref {ref}: no such commit in this clone (fetch it first, e.g. "
                          f"`git fetch origin {ref}`)")
-    return commit
+    return objects, commit
 
 
-def _tree(workspace: Workspace, commit: str, path: str) -> list[tuple[str, str, str]]:
-    """(mode, blob, path) of every file at or under `path` in `commit`."""
-    try:
-        out = workspace.git_run("ls-tree", "-r", "-z", "--full-tree", commit, "--", path)
-    except GitError as exc:
-        raise TargetError(f"--config-ref: cannot read the tree of {commit[:12]}: {exc.reason}") from None
-    entries = []
-    for record in out.decode("utf-8", "surrogateescape").split("\0"):
-        meta, _, name = record.partition("\t")
-        parts = meta.split()
-        if name and len(parts) == 3:
-            entries.append((parts[0], parts[2], name))
-    return entries
-
-
-def _materialize(workspace: Workspace, commit: str, entries: list[tuple[str, str, str]], folder: Path) -> None:
+def _materialize(objects: GitObjects, commit: Any, entries: list[TreeEntry], folder: Path) -> None:
     """Write blobs under `folder` (their repository paths); a symlink or a submodule is refused."""
-    for mode, blob, name in entries:
-        if mode not in _BLOB_MODES:
-            raise TargetError(f"{name} at {commit[:12]}: not a regular file (mode {mode}); refused")
-        if ".." in Path(name).parts or Path(name).is_absolute():
-            raise TargetError(f"{name} at {commit[:12]}: path leaves the repository; refused")
+    where = commit.hexsha[:12]
+    for entry in entries:
+        if entry.mode not in _BLOB_MODES:
+            raise TargetError(f"{entry.path} at {where}: not a regular file (mode {entry.mode}); refused")
+        if ".." in Path(entry.path).parts or Path(entry.path).is_absolute():
+            raise TargetError(f"{entry.path} at {where}: path leaves the repository; refused")
         try:
-            data = workspace.git_run("cat-file", "blob", blob)
-        except GitError as exc:
-            raise TargetError(f"{name} at {commit[:12]}: cannot read: {exc.reason}") from None
-        if len(data) > MAX_CONFIG_BYTES:
-            raise TargetError(f"{name} at {commit[:12]}: over {MAX_CONFIG_BYTES // 1024} KiB; refused")
-        target = folder / name
+            data = objects.read_blob(entry.hexsha, MAX_CONFIG_BYTES)
+        except TargetError as exc:
+            raise TargetError(f"{entry.path} at {where}: {exc}") from None
+        target = folder / entry.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
 
 
-def _policies_at(workspace: Workspace, commit: str, config: Config, folder: Path) -> list[str]:
+def _policies_at(objects: GitObjects, commit: Any, config: Config, folder: Path) -> list[str]:
     """The policy files REF's config names, read from REF's tree (paths confined to the repository)."""
     root = folder.resolve()
     for index, policy in enumerate(config.policies):
         relative = os.path.relpath(policy, root)
         if relative == ".." or relative.startswith(("../", "/")):
             raise TargetError(f"{config.path}: policies[{index}] resolves outside the repository; refused")
-        wanted = [e for e in _tree(workspace, commit, relative) if e[2] == relative or (
-            Path(e[2]).parent.as_posix() == relative and Path(e[2]).suffix in (".yaml", ".yml"))]
-        _materialize(workspace, commit, wanted[:MAX_POLICY_FILES], folder)
+        wanted = [e for e in objects.entries(commit, relative, MAX_TREE_ENTRIES) if e.path == relative or (
+            Path(e.path).parent.as_posix() == relative and Path(e.path).suffix in (".yaml", ".yml"))]
+        _materialize(objects, commit, wanted[:MAX_POLICY_FILES], folder)
     return config.policies
 
 

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from hostile_repos import commit, example_repo, inventory, scan_cli, statuses
+from hostile_repos import commit, example_repo, inventory, payload, scan_cli, set_config, statuses
+
+from devops_audit.errors import TargetError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -162,3 +164,113 @@ def test_the_gitlab_component_uses_the_target_branch_on_merge_requests(pull_requ
     report = json.loads((tmp_path / "devops-audit-reports" / "devops-audit.json").read_text())
     assert statuses(report)["CD.VC.91"] == "fail"
     assert "this change modifies the gate's own configuration" in run.stdout
+
+
+# -- the base branch's config is read in-process (GitPython's pure-Python object database): no git runs ------------
+
+NO_PROCESS = """\
+import os, subprocess, sys
+def refuse(*args, **kwargs):
+    raise AssertionError(f"a process was started: {args[:1]}")
+subprocess.Popen.__init__ = refuse
+os.fork = os.posix_spawn = os.posix_spawnp = os.execv = os.execve = refuse
+from devops_audit.config_ref import load_config_at_ref
+from devops_audit.workspace import Workspace
+config = load_config_at_ref(Workspace(sys.argv[1]), sys.argv[2])
+import git
+print(config.fail_on, config.disable, config.inventory[-1].reason, git.GIT_OK, sep="\\n")
+"""
+
+
+@pytest.mark.parametrize("ref", ["main", "pr~1", "v1", "refs/heads/main^{commit}"])
+def test_reading_the_ref_starts_no_process(pull_request, ref, tmp_path):
+    git(pull_request, "tag", "-a", "-m", "Release", "v1", "main")
+    git(pull_request, "pack-refs", "--all")
+    os.mkfifo(tmp_path / "config.fifo")
+    set_config(pull_request, ("include.path", str(tmp_path / "config.fifo")))  # would block a config reader
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    run = subprocess.run([sys.executable, "-c", NO_PROCESS, str(pull_request), ref], capture_output=True, text=True,
+                         timeout=120, env=env)
+
+    assert run.returncode == 0, run.stderr
+    fail_on, disable, reason, git_ok = run.stdout.splitlines()
+    assert "CD.VC.91" in fail_on and disable == "[]"  # the base's config, read without git
+    assert "this change modifies the gate's own configuration" in reason
+    assert git_ok == "False"  # GitPython in this process has no git it could start
+
+
+def test_the_repositorys_git_config_runs_nothing(pull_request, tmp_path):
+    planted = payload(tmp_path / "outside")
+    set_config(pull_request, ("core.fsmonitor", str(planted.script)), ("core.pager", str(planted.script)),
+               ("filter.lfs.smudge", str(planted.script)), ("filter.lfs.process", str(planted.script)),
+               ("diff.textconv.textconv", str(planted.script)), ("gpg.program", str(planted.script)),
+               ("log.showSignature", "true"), ("core.hooksPath", str(planted.script.parent)))
+    (pull_request / ".gitattributes").write_text("*.yml filter=lfs diff=textconv\n*.yaml filter=lfs\n")
+    (tmp_path / "outside" / "post-checkout").symlink_to(planted.script)
+    subprocess.run(["git", "status"], cwd=pull_request, capture_output=True, env={
+        **os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"})
+    assert planted.ran  # control: plain git runs the planted fsmonitor
+    planted.reset()
+
+    code, _, err, report = scan_cli(pull_request, "--config-ref", "main")
+
+    assert not planted.ran, planted.marker.read_text()
+    assert code == 1 and statuses(report)["CD.VC.91"] == "fail", err
+
+
+def test_inherited_git_location_variables_do_not_redirect_the_read(pull_request, tmp_path, monkeypatch):
+    from devops_audit.config_ref import load_config_at_ref
+    from devops_audit.workspace import Workspace
+
+    other = example_repo(tmp_path / "other")
+    commit(other, {".devops-audit.yml": "disable: [CD.VC.05]\n"}, "Other gate")
+    for name in ("GIT_DIR", "GIT_COMMON_DIR", "GIT_WORK_TREE"):
+        monkeypatch.setenv(name, str(other / ".git"))
+    monkeypatch.setenv("GIT_OBJECT_DIRECTORY", str(other / ".git" / "objects"))
+
+    config = load_config_at_ref(Workspace(pull_request), "main")
+
+    assert config.disable == [] and config.fail_on == {"indicators": ["CD.VC.91"]}
+
+
+@pytest.mark.parametrize("ref", ["main:.devops-audit.yml", ":/Gate", "main@{0}", "main^{/Gate}", "../../main"])
+def test_ref_forms_that_need_git_or_leave_the_repository_are_unknown_refs(pull_request, ref):
+    code, _, err, report = scan_cli(pull_request, "--config-ref", ref)
+
+    assert code == 2 and report is None and "no such commit" in err
+
+
+def test_an_oversized_config_blob_is_refused(tmp_path):
+    repo = example_repo(tmp_path / "repo")
+    commit(repo, {".devops-audit.yml": "# padding\n" * 120_000}, "Huge gate (#2)")
+
+    code, _, err, _ = scan_cli(repo, "--config-ref", "HEAD")
+
+    assert code == 3 and "over 1024 KiB; refused" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_ref_file_that_is_a_fifo_is_refused_not_waited_on(pull_request):
+    os.mkfifo(pull_request / ".git" / "refs" / "heads" / "stuck")
+
+    code, _, err, _ = scan_cli(pull_request, "--config-ref", "stuck")
+
+    assert code == 3 and "not a regular file" in err
+
+
+def test_a_small_blob_stored_as_a_delta_of_a_large_base_is_refused_before_decompression(tmp_path, monkeypatch):
+    from devops_audit import gitobjects
+
+    repo = example_repo(tmp_path / "repo")
+    base = "".join(f"policy line {i} {i * 7919 % 10007}\n" for i in range(150))
+    commit(repo, {".devops-audit.yml": base}, "Large config")
+    commit(repo, {".devops-audit.yml": base[:600]}, "Small config")
+    git(repo, "gc", "-q", "--aggressive")
+    monkeypatch.setattr(gitobjects, "MAX_OBJECT_BYTES", 2048)  # the small blob fits, its delta base does not
+    objects = gitobjects.GitObjects(repo / ".git", repo / ".git")
+    [small] = objects.entries(objects.commit("HEAD"), ".devops-audit.yml", 10)
+    [large] = objects.entries(objects.commit("HEAD~1"), ".devops-audit.yml", 10)
+
+    with pytest.raises(TargetError, match="delta chain link over"):
+        objects.read_blob(small.hexsha, 1024)
+    with pytest.raises(TargetError, match="over"):
+        objects.read_blob(large.hexsha, 1024 * 1024)
