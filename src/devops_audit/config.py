@@ -93,7 +93,8 @@ def load_config(path: Path, *, required: bool) -> Config:
 def _validate(path: Path, data: Any) -> None:
     from jsonschema import Draft202012Validator
 
-    errors = list(Draft202012Validator(load_schema("config")).iter_errors(data))
+    validator = Draft202012Validator(load_schema("config"), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = list(validator.iter_errors(data))  # `format: date` refuses 2099-13-01
     if not errors:
         return
     error = min(errors, key=lambda e: len(e.absolute_path))

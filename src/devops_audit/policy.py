@@ -15,6 +15,7 @@ __all__ = ["Area", "Indicator", "PolicySet", "load_policies", "check_policy_file
 
 EXPRESSION_FIELDS = ("applies", "unknown_if", "assert", "violations", "summary")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
+MAX_POLICY_BYTES = 1024 * 1024  # a policy file is a few kB; a bigger one is a mistake or an attack
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def load_policies(extra: list[str | Path] = (), *, validate_builtin: bool = Fals
     seen: dict[str, str] = {}
     builtin = builtin_policy_files()
     for path in [*builtin, *policy_files(list(extra))]:
-        text = path.read_text(encoding="utf-8")
+        text = _read(path)
         digest.update(text.encode())
         document = _parse(path, text, validate=validate_builtin or path not in builtin)
         if "area" in document:
@@ -123,12 +124,28 @@ def check_policy_files(paths: list[str]) -> list[str]:
     problems: list[str] = []
     for path in policy_files(paths):
         try:
-            document = _parse(path, path.read_text(encoding="utf-8"), validate=True)
+            document = _parse(path, _read(path), validate=True)
             for index, raw in enumerate(document.get("indicators") or []):
                 _compile(_indicator(raw, path, line_of(document["indicators"], index)))
         except PolicyError as exc:
             problems.append(str(exc))
     return problems
+
+
+def _read(path: Path) -> str:
+    """A policy file's text: valid UTF-8 within MAX_POLICY_BYTES, else a PolicyError naming file and line."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_POLICY_BYTES + 1)
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_POLICY_BYTES:
+        raise PolicyError(f"{path}: policy file over {MAX_POLICY_BYTES // 1024 // 1024} MiB; refused")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PolicyError(f"{path}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
 
 
 def _parse(path: Path, text: str, *, validate: bool) -> dict[str, Any]:

@@ -195,7 +195,7 @@ def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
     elif isinstance(body.get("steps"), list):
         item = _Item(body, file, "", line_of(body, "steps"))
         pipeline.jobs.append(_job(ctx, item, "Job", _Stage("", "", False), defaults))
-    elif not pipeline.jobs:
+    elif not pipeline.jobs and file == path and "extends" not in root:  # an unreadable template is its own error
         raise EvidenceError(path, "no `stages:`, `jobs:` or `steps:` list: not an Azure pipeline", 1)
     transitive_upstream(pipeline.jobs)
     parsed.pipelines.append(pipeline)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.classify import default_classifier
+from devops_audit.collectors import unexpected_content
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Pipeline, to_data
 from devops_audit.workspace import Workspace
@@ -61,6 +62,9 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
                 parsed = system.parse(workspace, path, classifier)
             except EvidenceError as exc:
                 inventory.append(InventoryEntry(exc.path, system.KIND, "error", exc.reason, exc.line, NAME))
+                continue
+            except Exception as exc:  # an unexpected shape in one file loses only that file
+                inventory.append(unexpected_content(path, system.KIND, exc, NAME))
                 continue
             pipelines.extend(parsed.pipelines)
             for entry in parsed.inventory:

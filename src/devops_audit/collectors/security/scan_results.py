@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devops_audit.collectors import unexpected_content
 from devops_audit.collectors.security.hardcoded_secrets import hardcoded_secrets
 from devops_audit.collectors.security.scan_formats import (
     CATEGORIES,
@@ -46,6 +47,7 @@ from devops_audit.collectors.security.security_policy import (
 from devops_audit.collectors.testing.coverage_paths import evidence_globs
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, to_data
+from devops_audit.untrusted import NonFiniteNumber, TooManyValues, load_json
 from devops_audit.workspace import MiB, Workspace
 
 __all__ = ["NAME", "TOP_FINDINGS", "SECRET_FINDINGS", "MAX_REPORT_BYTES", "MAX_DECOMPRESSED_BYTES", "collect",
@@ -196,13 +198,17 @@ def load_report(workspace: Workspace, path: str) -> Any:
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
     try:
-        return json.loads(data)
+        return load_json(data)
     except json.JSONDecodeError as exc:
         raise EvidenceError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
     except UnicodeDecodeError:
         raise EvidenceError(path, "not UTF-8 text") from None
+    except (NonFiniteNumber, TooManyValues) as exc:
+        raise EvidenceError(path, f"invalid JSON: {exc}") from None
     except RecursionError:
         raise EvidenceError(path, "JSON nested too deeply") from None
+    except MemoryError:
+        raise EvidenceError(path, "JSON too large to hold in memory; refused") from None
 
 
 def _gunzip(data: bytes, path: str) -> bytes:
@@ -233,7 +239,11 @@ def _ingest(workspace: Workspace, path: str, mapper: PathMapper, tally: Tally,
     except EvidenceError as exc:
         inventory.append(InventoryEntry(path, "scan-report", "error", exc.reason, exc.line, NAME))
         return None
-    return _read_document(document, path, mapper, tally, inventory, origin, None)
+    try:
+        return _read_document(document, path, mapper, tally, inventory, origin, None)
+    except Exception as exc:  # an unexpected shape in one report loses only that report
+        inventory.append(unexpected_content(path, "scan-report", exc, NAME))
+        return None
 
 
 def _read_document(document: Any, path: str, mapper: PathMapper, tally: Tally, inventory: list[InventoryEntry],
