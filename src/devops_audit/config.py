@@ -66,6 +66,7 @@ def load_config(path: Path, *, required: bool) -> Config:
     if data is None:
         return Config(path=str(path))
     _validate(path, data)
+    _check_classification(path, data.get("classification") or [])
     base = path.parent
     history = data.get("history") or {}
     api = data.get("api") or {}
@@ -115,6 +116,17 @@ def _validate(path: Path, data: Any) -> None:
             where = ".".join([*map(str, keys), str(extra[0])])
             message = f"unknown key {extra[0]!r}"
     raise ConfigError(f"{path}:{line}: {where}: {message}")
+
+
+def _check_classification(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Every `commands` pattern must compile with RE2 (linear time: a repository cannot make it hang)."""
+    from devops_audit.classify import ToolRule
+
+    for index, row in enumerate(rows):
+        try:
+            ToolRule.from_data(row, trusted=False)
+        except ValueError as exc:
+            raise ConfigError(f"{path}:{line_of(rows, index)}: classification.{index}.commands: {exc}") from None
 
 
 def check_params(config: Config, known: dict[str, dict[str, Any]]) -> None:

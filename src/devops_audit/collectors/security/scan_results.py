@@ -57,7 +57,8 @@ NAME = "security"
 TOP_FINDINGS = 200
 SECRET_FINDINGS = 100
 MAX_REPORT_BYTES = 256 * MiB
-MAX_DECOMPRESSED_BYTES = 512 * MiB
+MAX_DECOMPRESSED_BYTES = 256 * MiB
+MAX_GZIP_MEMBERS = 100  # a real report is one member; thousands of empty ones only cost time
 MAX_ERRORS_PER_FILE = 20
 FOLDERS = ("", "reports/", "scans/", "security/", "build/", "target/")
 NAMES = ("*.sarif", "*.sarif.json", "bandit*.json", "semgrep*.json", "gitleaks*.json", "trivy*.json",
@@ -213,7 +214,11 @@ def load_report(workspace: Workspace, path: str) -> Any:
 
 def _gunzip(data: bytes, path: str) -> bytes:
     out = bytearray()
+    members = 0
     while data:
+        members += 1
+        if members > MAX_GZIP_MEMBERS:
+            raise EvidenceError(path, f"more than {MAX_GZIP_MEMBERS} gzip members; refused")
         decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
         try:
             while data:
