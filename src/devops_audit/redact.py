@@ -32,7 +32,9 @@ _TOKENS = re.compile(
     re.DOTALL,
 )
 _LONG_WORD = re.compile(r"[A-Za-z0-9+/=_\-]{32,}")
-_QUICK = re.compile(r"://|-----BEGIN|[A-Za-z0-9+/=_\-]{16,}")  # strings without any of these need no work
+_QUICK = re.compile(  # strings without any of these need no work
+    r"://|-----BEGIN|A(?:KIA|SIA|GPA|IDA|ROA|NPA|Iza)|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|cbt|ptt)-|xox|sk-"
+    r"|[sr]k_live_|npm_|pypi-|eyJ|[A-Za-z0-9+/=_\-]{32,}")
 
 
 def redact_text(text: str) -> str:
