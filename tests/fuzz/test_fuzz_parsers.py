@@ -113,7 +113,6 @@ def test_hostile_bytes_in_any_evidence_file_stay_contained(data):
 if __name__ == "__main__":  # coverage-guided: atheris drives Hypothesis' byte-level input
     import atheris
 
-    with atheris.instrument_imports():
-        import devops_audit.collectors  # noqa: F401
+    atheris.instrument_all()  # every loaded module's bytecode: the parsers were imported above
     atheris.Setup(sys.argv, test_one_hostile_value_in_a_realistic_file_stays_contained.hypothesis.fuzz_one_input)
     atheris.Fuzz()
