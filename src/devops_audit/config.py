@@ -115,7 +115,9 @@ def _validate(path: Path, data: Any) -> None:
             line = line_of(error.instance, extra[0], line)
             where = ".".join([*map(str, keys), str(extra[0])])
             message = f"unknown key {extra[0]!r}"
-    raise ConfigError(f"{path}:{line}: {where}: {message}")
+    from devops_audit.redact import redact_text  # the message may quote a value: never a credential
+
+    raise ConfigError(redact_text(f"{path}:{line}: {where}: {message}"))
 
 
 def _check_classification(path: Path, rows: list[dict[str, Any]]) -> None:

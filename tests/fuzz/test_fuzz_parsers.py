@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 import traceback
@@ -28,10 +29,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # mutation_supp
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from mutation_support import (  # noqa: E402
+    NOW,
     Target,
     check_contained,
     copy_with,
     mutated_bytes,
+    replaced,
+    scan_and_render,
+    slots,
     structured_slots,
     targets,
 )
@@ -108,6 +113,45 @@ def test_one_hostile_value_in_a_realistic_file_stays_contained(data):
 def test_hostile_bytes_in_any_evidence_file_stay_contained(data):
     target = data.draw(st.sampled_from(_targets()), label="target")
     _run(target, _splice((target.root / target.path).read_bytes(), data))
+
+
+CONFIG = {
+    "targets": {"CD": 2, "SR": 1},
+    "params": {"SR.BD.02": {"token_leak_pattern": "(echo|printf)[^\\n]*\\$CI_JOB_TOKEN"}},
+    "disable": ["CD.VC.04"],
+    "exclude": ["docs/**"],
+    "limits": {"max_file_mib": 2},
+    "evidence": {"coverage": ["coverage.xml"], "junit": ["junit.xml"]},
+    "history": {"window_days": 30},
+    "classification": [{"tool": "acme-lint", "kinds": ["lint"], "commands": ["acme-lint\\b"]}],
+    "waivers": [{"indicator": "SR.BD.03", "paths": [".github/workflows/*.yml"], "reason": "pinned upstream",
+                 "owner": "platform@example.com", "expires": "2027-06-30"}],
+    "fail_on": {"severity": "high"},
+}
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_a_hostile_value_in_the_config_is_a_config_error_or_a_clean_scan(data):
+    """Config and waivers: anything a user writes is either accepted or refused with exit 2, never a crash."""
+    import yaml
+
+    from devops_audit.errors import AuditError
+    from devops_audit.scan import ScanOptions, run_scan
+
+    slot = data.draw(st.sampled_from(slots(CONFIG)[1:]), label="slot")
+    config = replaced(CONFIG, slot, data.draw(values, label="value"))
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "repo"
+        shutil.copytree(Path(__file__).resolve().parents[2] / "fixtures" / "example", root)
+        (root / ".devops-audit.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8",
+                                                errors="surrogatepass")
+        try:
+            run_scan(root, ScanOptions(now=NOW))
+        except AuditError:
+            return  # refused with its own message and exit code
+        _, outputs = scan_and_render(root)
+        assert all(text.encode("utf-8") for text in outputs.values())
 
 
 if __name__ == "__main__":  # coverage-guided: atheris drives Hypothesis' byte-level input

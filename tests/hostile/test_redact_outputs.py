@@ -84,3 +84,11 @@ def test_the_scan_still_reads_the_files_that_hold_them(planted, tmp_path, capsys
 ])
 def test_what_is_masked_and_what_is_kept(text, expected):
     assert redact_text(text) == expected
+
+
+def test_a_config_error_quoting_a_credential_prints_it_masked(tmp_path, capsys):
+    repo = example_copy(tmp_path / "repo")
+    (repo / ".devops-audit.yml").write_text(f"api:\n  url: https://example.com\n  offline: https://bot:{PASSWORD}@example.com\n")
+    run = run_scan_cli(capsys, repo, tmp_path / "out")
+    assert run.code == 2 and ".devops-audit.yml:3: api.offline:" in run.stderr
+    assert PASSWORD not in run.everything and MASK in run.stderr
