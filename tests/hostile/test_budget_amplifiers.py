@@ -171,3 +171,16 @@ def test_a_huge_jenkinsfile_is_refused_before_it_is_parsed(tmp_path):
     assert seconds < 20  # unbounded, this 500 kB Jenkinsfile takes minutes
     (entry,) = [e for e in report["inventory"] if e["path"] == "Jenkinsfile"]
     assert entry["status"] == "error" and "limit" in entry["reason"]
+
+
+@pytest.mark.parametrize(("stages", "status"), [(1000, "parsed"), (3000, "error")])
+def test_a_long_chain_of_jobs_is_read_or_refused_at_the_needs_budget(tmp_path, stages, status):
+    repo = example_copy(tmp_path / "repo")
+    body = "\n".join(f"    stage('s{i}') {{ steps {{ sh 'make s{i}' }} }}" for i in range(stages))
+    (repo / "Jenkinsfile").write_text("pipeline {\n  agent any\n  stages {\n" + body + "\n  }\n}\n")
+    report, seconds = _elapsed(lambda: scan_dict(repo))
+    assert seconds < 60  # before: a RecursionError at 1000 stages, minutes of quadratic work beyond
+    entries = [e for e in report["inventory"] if e["path"] == "Jenkinsfile"]
+    assert [e["status"] for e in entries] == [status]
+    if status == "error":
+        assert "needs` graph links more than 1,000,000" in entries[0]["reason"]
