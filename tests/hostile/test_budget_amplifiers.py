@@ -184,3 +184,18 @@ def test_a_long_chain_of_jobs_is_read_or_refused_at_the_needs_budget(tmp_path, s
     assert [e["status"] for e in entries] == [status]
     if status == "error":
         assert "needs` graph links more than 1,000,000" in entries[0]["reason"]
+
+
+def test_a_circleci_command_bomb_stops_at_the_expansion_budget(tmp_path):
+    repo = example_copy(tmp_path / "repo")
+    lines = ["version: 2.1", "commands:", "  c0:", "    steps:", "      - run: echo hi"]
+    for level in range(1, 9):  # 10^8 steps from 2 kB
+        lines += [f"  c{level}:", "    steps:", *[f"      - c{level - 1}"] * 10]
+    lines += ["jobs:", "  build:", "    docker: [{image: cimg/base:2024.01}]", "    steps: [c8]",
+              "workflows:", "  main:", "    jobs: [build]"]
+    (repo / ".circleci").mkdir()
+    (repo / ".circleci" / "config.yml").write_text("\n".join(lines) + "\n")
+    report, seconds = _elapsed(lambda: scan_dict(repo))
+    assert seconds < 30
+    (entry,) = [e for e in report["inventory"] if e["path"] == ".circleci/config.yml"]
+    assert entry["status"] == "error" and "expansion budget" in entry["reason"]
