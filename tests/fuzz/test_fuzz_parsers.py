@@ -9,7 +9,7 @@ recognised is the containment test's business: a mutated file may stop looking l
     python -m pytest tests/fuzz -m fuzz                       # FUZZ_EXAMPLES examples per test (default 200)
     FUZZ_LOG=/tmp/fuzz.jsonl python -m pytest tests/fuzz -m fuzz  # keep going, log every problem found
                                                               # (and one line per example in .count)
-    python tests/fuzz/test_fuzz_parsers.py                    # coverage-guided, through atheris
+    python tests/fuzz/test_fuzz_parsers.py -max_len=4096 -max_total_time=600   # coverage-guided (atheris)
 """
 
 from __future__ import annotations
