@@ -131,3 +131,28 @@ def test_a_collector_crash_names_the_file_it_was_reading(tmp_path, monkeypatch):
     assert entry.path == "junit.xml" and entry.status == "error"
     assert "collector crashed: RuntimeError: a bug in the junit collector" in entry.reason
     assert evidence["coverage"].present and evidence["coverage"].facts["line_rate"] is not None
+
+
+def test_a_cvss_score_that_is_not_a_number_loses_only_that_finding_s_severity(tmp_path, clean):
+    """Found by the mutation test: a list as `V3Score` crashed the whole security collector."""
+    repo = example_copy(tmp_path / "repo")
+    (repo / "reports" / "trivy-fs.json").write_text(
+        '{"SchemaVersion": 2, "ArtifactName": ".", "Results": [{"Target": "uv.lock", "Class": "lang-pkgs", '
+        '"Type": "uv", "Vulnerabilities": [{"VulnerabilityID": "CVE-2024-1", "PkgName": "jinja2", '
+        '"InstalledVersion": "3.1.3", "Title": "XSS", "CVSS": {"nvd": {"V3Score": [9.8]}, '
+        '"ghsa": {"V3Score": 5.4}}}]}]}')
+    report = scan_dict(repo)
+    (entry,) = _entries(report, "reports/trivy-fs.json")
+    assert entry["status"] == "parsed" and "1 medium" in entry["reason"]  # the number that is one decides
+    assert {e["status"] for e in _entries(report, "reports/bandit.sarif")} == {"parsed"}
+
+
+def test_an_azure_template_that_is_not_a_mapping_is_the_error_of_the_template(tmp_path):
+    """Found by the mutation test: the pipeline extending it was reported instead, the template not at all."""
+    repo = example_copy(tmp_path / "repo")
+    write(repo, {"azure-pipelines.yml": "trigger: [main]\nextends:\n  template: ci/pipeline.yml\n",
+                 "ci/pipeline.yml": "- just a list\n"})
+    report = scan_dict(repo)
+    assert [e["status"] for e in _entries(report, "azure-pipelines.yml")] == ["parsed"]
+    (entry,) = _entries(report, "ci/pipeline.yml")
+    assert entry["status"] == "error" and "must be a YAML mapping" in entry["reason"]
