@@ -9,14 +9,24 @@ from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
-import re
+import os
+import pickle
+import select
+import signal
+import struct
 import sys
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 from typing import Any
 
-__all__ = ["cel_module", "compile_expression", "new_context", "FUNCTIONS"]
+__all__ = ["cel_module", "compile_expression", "new_context", "FUNCTIONS", "bounded_map", "Overrun",
+           "SECONDS_PER_CALL", "linear_regex"]
+
+SECONDS_PER_CALL = 5.0  # what one indicator may cost; the Rust core cannot be interrupted, so a child is killed
+SECONDS_IN_ALL = 60.0  # what all indicators of one scan may cost together
 
 
 @cache
@@ -60,8 +70,20 @@ def _flatten(items: Any) -> list[Any]:
 
 
 @cache
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+def _regex(pattern: str) -> Any:
+    """Patterns come from policies and their parameters (the config may set them): RE2, linear time."""
+    return linear_regex(pattern)
+
+
+def linear_regex(pattern: str, multiline: bool = False) -> Any:
+    """A compiled RE2 pattern (no backtracking, so no input makes it slow), with `search` like `re`'s;
+    ValueError when RE2 cannot take the pattern (backreferences, lookaround)."""
+    import re2
+
+    try:
+        return re2.compile(f"(?m){pattern}" if multiline else pattern)
+    except re2.error as exc:
+        raise ValueError(f"regular expression {pattern!r} is not supported (RE2 syntax, linear time): {exc}") from None
 
 
 def _search(text: str, pattern: str) -> bool:
@@ -88,3 +110,91 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 def new_context(variables: dict[str, Any]) -> Any:
     """A reusable evaluation context: the facts as variables, plus our helper functions."""
     return cel_module().Context(variables=variables, functions=FUNCTIONS)
+
+
+@dataclass(frozen=True)
+class Overrun:
+    """What `bounded_map` gives for a call that ran out of time."""
+
+    seconds: float
+
+
+def bounded_map(call: Callable[[Any], Any], items: list[Any], seconds: float | None = None,
+                total: float | None = None) -> list[Any]:
+    """`[call(item) for item in items]`, where a call that runs longer than `seconds`, or past `total` seconds
+    for all of them, gives `Overrun(seconds)`.
+
+    The CEL core holds the GIL and has no cancellation, so the calls run in a forked child that sends each
+    (pickled) result as it is done; when one overruns, the child is killed and a new one goes on with the next
+    item. Results (and exceptions, raised here again) must pickle. Without `fork` (Windows) the calls run
+    here, unbounded.
+    """
+    if not hasattr(os, "fork") or not items:
+        return [call(item) for item in items]
+    seconds = SECONDS_PER_CALL if seconds is None else seconds
+    results: list[Any] = []
+    deadline = time.monotonic() + (SECONDS_IN_ALL if total is None else total)
+    while len(results) < len(items):
+        if time.monotonic() >= deadline:
+            results.extend(Overrun(seconds) for _ in items[len(results):])
+            break
+        start = len(results)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: evaluate and report, never return into the caller's code
+            try:
+                os.close(read_end)
+                for item in items[start:]:
+                    try:
+                        data = pickle.dumps(call(item))
+                    except Exception as exc:  # noqa: BLE001 - handed to the parent, which raises it
+                        data = pickle.dumps(_Raised(exc))
+                    os.write(write_end, struct.pack("!Q", len(data)))
+                    _write_all(write_end, data)
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        try:
+            while len(results) < len(items):
+                header = _read(read_end, 8, max(0.0, min(seconds, deadline - time.monotonic())))
+                if header is None:  # overran (or died): this item is lost, a new child goes on after it
+                    results.append(Overrun(seconds))
+                    break
+                body = _read(read_end, struct.unpack("!Q", header)[0], None)
+                if body is None:  # died mid-result
+                    results.append(Overrun(seconds))
+                    break
+                result = pickle.loads(body)
+                if isinstance(result, _Raised):
+                    raise result.exception
+                results.append(result)
+        finally:
+            os.close(read_end)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    return results
+
+
+@dataclass(frozen=True)
+class _Raised:
+    exception: Exception
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read(fd: int, size: int, seconds: float | None) -> bytes | None:
+    """Exactly `size` bytes, or None when the first do not come within `seconds` or the writer is gone."""
+    chunks, missing = [], size
+    while missing:
+        if seconds is not None and not chunks and not select.select([fd], [], [], seconds)[0]:
+            return None
+        chunk = os.read(fd, missing)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        missing -= len(chunk)
+    return b"".join(chunks)

@@ -23,21 +23,28 @@ class ToolRule:
 
     tool: str
     kinds: tuple[str, ...]
-    commands: re.Pattern[str] | None = None  # the row's patterns joined into one alternation
+    commands: Any = None  # the row's patterns joined into one alternation (`re` or RE2: both have `search`)
     uses: tuple[str, ...] = ()
     images: tuple[str, ...] = ()
     min_versions: tuple[tuple[str, tuple[int, ...]], ...] = ()  # `uses: ['owner/action@>=1.11']`
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> ToolRule:
+    def from_data(cls, data: dict[str, Any], trusted: bool = True) -> ToolRule:
+        """A row of our table (`trusted`), or of a config's `classification:` (compiled with RE2: linear time)."""
         unknown = set(data.get("kinds", ())) - set(KINDS)
         if unknown:
             raise ValueError(f"tool {data.get('tool')!r}: unknown kinds {sorted(unknown)}")
+        pattern = "|".join(f"(?:{p})" for p in data.get("commands") or ())
+        if pattern and not trusted:
+            from devops_audit.celexpr import linear_regex
+
+            commands = linear_regex(pattern, multiline=True)
+        else:
+            commands = re.compile(pattern, re.MULTILINE) if pattern else None
         return cls(
             tool=str(data["tool"]),
             kinds=tuple(data.get("kinds", ())),
-            commands=re.compile("|".join(f"(?:{p})" for p in data["commands"]), re.MULTILINE)
-            if data.get("commands") else None,
+            commands=commands,
             uses=tuple(u.lower() for u in data.get("uses", ()) if "@>=" not in u),
             min_versions=tuple((u.split("@>=")[0].lower(), _version(u.split("@>=")[1]) or (0,))
                                for u in data.get("uses", ()) if "@>=" in u),
@@ -53,7 +60,7 @@ class Classifier:
         self._seen: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
 
     def extended(self, extra: Iterable[dict[str, Any]]) -> Classifier:
-        return Classifier((*(ToolRule.from_data(e) for e in extra), *self.rules))
+        return Classifier((*(ToolRule.from_data(e, trusted=False) for e in extra), *self.rules))
 
     def classify(self, run: str = "", uses: str = "", image: str = "") -> tuple[list[str], list[str]]:
         """(kinds, tools) recognised, each sorted and without duplicates (memoised: CI files repeat themselves)."""

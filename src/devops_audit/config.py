@@ -114,6 +114,7 @@ def parse_config(raw: bytes, path: Path, repository: Path | None = None) -> Conf
     if data is None:
         return Config(path=str(path))
     _validate(path, data)
+    _check_classification(path, data.get("classification") or [])
     base = path.parent
     if repository is not None:
         _confine_policies(base, data.get("policies") or [], repository)
@@ -153,7 +154,8 @@ def _confine_policies(base: Path, paths: list[Any], repository: Path) -> None:
 def _validate(path: Path, data: Any) -> None:
     from jsonschema import Draft202012Validator
 
-    errors = list(Draft202012Validator(load_schema("config")).iter_errors(data))
+    validator = Draft202012Validator(load_schema("config"), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    errors = list(validator.iter_errors(data))  # `format: date` refuses 2099-13-01
     if not errors:
         return
     error = min(errors, key=lambda e: len(e.absolute_path))
@@ -173,7 +175,20 @@ def _validate(path: Path, data: Any) -> None:
             line = line_of(error.instance, extra[0], line)
             where = ".".join([*map(str, keys), str(extra[0])])
             message = f"unknown key {extra[0]!r}"
-    raise ConfigError(f"{path}:{line}: {where}: {message}")
+    from devops_audit.redact import redact_text  # the message may quote a value: never a credential
+
+    raise ConfigError(redact_text(f"{path}:{line}: {where}: {message}"))
+
+
+def _check_classification(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Every `commands` pattern must compile with RE2 (linear time: a repository cannot make it hang)."""
+    from devops_audit.classify import ToolRule
+
+    for index, row in enumerate(rows):
+        try:
+            ToolRule.from_data(row, trusted=False)
+        except ValueError as exc:
+            raise ConfigError(f"{path}:{line_of(rows, index)}: classification.{index}.commands: {exc}") from None
 
 
 def check_params(config: Config, known: dict[str, dict[str, Any]]) -> None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from devops_audit.celexpr import Overrun
 from devops_audit.facts import Evidence, InventoryEntry, Location
 from devops_audit.policy import Indicator, Part, PolicySet
 
@@ -65,7 +66,7 @@ class Verdict:
 def evaluate(policies: PolicySet, evidence: dict[str, Evidence],
              overrides: dict[str, dict[str, Any]] | None = None, disabled: set[str] = frozenset()) -> list[Verdict]:
     """A verdict for every enabled indicator, in policy order."""
-    from devops_audit.celexpr import new_context
+    from devops_audit.celexpr import bounded_map, new_context
 
     overrides = overrides or {}
     # every namespace a policy names exists for CEL, as null / false when nothing was collected
@@ -75,13 +76,26 @@ def evaluate(policies: PolicySet, evidence: dict[str, Evidence],
     variables["evidence"] = {**{name: False for name in named}, **{n: ev.present for n, ev in evidence.items()}}
     variables["params"] = {}
     context = new_context(variables)
-    verdicts = []
-    for indicator in policies.indicators:
-        if indicator.id in disabled:
-            continue
-        params = {**indicator.params, **overrides.get(indicator.id, {})}
-        verdicts.append(_judge(indicator, params, evidence, context))
-    return verdicts
+    tasks = [(indicator, {**indicator.params, **overrides.get(indicator.id, {})})
+             for indicator in policies.indicators if indicator.id not in disabled]
+    # each indicator within the CEL time budget (a forked child: the Rust core cannot be interrupted)
+    judged = bounded_map(lambda task: _detached(_judge(task[0], task[1], evidence, context)), tasks)
+    return [_attached(verdict, indicator, params, evidence) for verdict, (indicator, params) in zip(judged, tasks)]
+
+
+def _detached(verdict: Verdict) -> Verdict:
+    verdict.indicator = None  # compiled programs do not pickle; `_attached` puts it back
+    return verdict
+
+
+def _attached(verdict: Verdict | Overrun, indicator: Indicator, params: dict[str, Any],
+              evidence: dict[str, Evidence]) -> Verdict:
+    if isinstance(verdict, Overrun):
+        return Verdict(indicator, "error", f"policy evaluation stopped after {verdict.seconds:g} s (the CEL time "
+                       "budget per indicator): its expressions cost too much on this repository's facts",
+                       locations=[Location(_anchor(indicator, evidence), 1)], params=params)
+    verdict.indicator = indicator
+    return verdict
 
 
 def combine(statuses: list[str]) -> str:

@@ -18,6 +18,7 @@ EXPRESSION_FIELDS = ("applies", "unknown_if", "assert", "violations", "summary")
 PART_FIELDS = ("applies", "unknown_if", "assert", "violations", "summary")
 QUANTIFIERS = ("exists", "all")  # `all` is the safe default: unseen files could hold a violation
 SEVERITIES = ("info", "low", "medium", "high", "critical")
+MAX_POLICY_BYTES = 1024 * 1024  # a policy file is a few kB; a bigger one is a mistake or an attack
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def load_policies(extra: list[str | Path] = (), *, validate_builtin: bool = Fals
     builtin = builtin_policy_files()
     named = policy_files(list(extra))  # a built-in pack named here is loaded once, and validated
     for path in [*builtin, *(p for p in named if p.resolve() not in {b.resolve() for b in builtin})]:
-        text = path.read_text(encoding="utf-8")
+        text = _read(path)
         digest.update(text.encode())
         document = _parse(path, text, validate=validate_builtin or path not in builtin or path in named)
         if "area" in document:
@@ -182,6 +183,22 @@ def check_policy_files(paths: list[str]) -> list[str]:
         except PolicyError as exc:
             problems.extend(str(exc).splitlines())
     return problems
+
+
+def _read(path: Path) -> str:
+    """A policy file's text: valid UTF-8 within MAX_POLICY_BYTES, else a PolicyError naming file and line."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_POLICY_BYTES + 1)
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_POLICY_BYTES:
+        raise PolicyError(f"{path}: policy file over {MAX_POLICY_BYTES // 1024 // 1024} MiB; refused")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise PolicyError(f"{path}:{line}: not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
 
 
 def _parse(path: Path, text: str, *, validate: bool) -> dict[str, Any]:

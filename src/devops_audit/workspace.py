@@ -34,6 +34,7 @@ from devops_audit.gitcmd import BlobReader, GitError, run_git
 __all__ = ["Workspace", "GitInfo", "MiB", "SKIPPED_DIRS"]
 
 MiB = 1024 * 1024
+MAX_XML_ELEMENTS = 4_000_000
 SKIPPED_DIRS = frozenset(
     {".git", "node_modules", "vendor", "third_party", ".venv", "venv", ".tox", "__pycache__",
      ".mypy_cache", ".pytest_cache", "site-packages", "bower_components"}
@@ -279,13 +280,21 @@ class Workspace:
         return sorted(found)
 
     def exists(self, path: str) -> bool:
-        return path in self._blobs or (self.root / path).is_file()
+        if path in self._blobs:
+            return True
+        try:
+            return (self.root / path).is_file()
+        except (OSError, ValueError):  # a name too long for the file system, or with a NUL: no such file
+            return False
 
     # -- reading -------------------------------------------------------------------------------
     def resolve(self, path: str) -> Path:
         """The real path of a repository file; refuses anything that leaves the repository."""
         candidate = self.root / path
-        real = Path(os.path.realpath(candidate))
+        try:
+            real = Path(os.path.realpath(candidate))
+        except (OSError, ValueError) as exc:  # a name too long for the file system, or with a NUL
+            raise EvidenceError(path, f"not a usable file name: {exc.strerror if isinstance(exc, OSError) else exc}") from None
         if any(fnmatch.fnmatch(candidate.as_posix(), pattern) for pattern in self.named_outside):
             return real  # a report the person running the tool named on the command line
         if real != self.root and self.root not in real.parents:
@@ -361,19 +370,24 @@ class Workspace:
             raise EvidenceError(path, exc.reason, exc.line) from None
 
     def parse_xml(self, path: str, max_bytes: int | None = None) -> Any:
-        """An ElementTree root parsed with defusedxml: no entities, no external DTDs."""
+        """An ElementTree root parsed with defusedxml: no entities, no external DTDs, at most MAX_XML_ELEMENTS
+        elements (a tree costs ~20 times its text in memory)."""
         from xml.etree.ElementTree import ParseError
 
         from defusedxml import DefusedXmlException
         from defusedxml.ElementTree import fromstring
 
         data = self.read_bytes(path, max_bytes)
+        if data.count(b"<") > MAX_XML_ELEMENTS:
+            raise EvidenceError(path, f"more than {MAX_XML_ELEMENTS:,} XML elements; refused (memory bound)")
         try:
             return fromstring(data)
         except DefusedXmlException as exc:
             raise EvidenceError(path, f"unsafe XML refused: {type(exc).__name__}") from None
         except ParseError as exc:
             raise EvidenceError(path, f"invalid XML: {exc}", exc.position[0] if exc.position else None) from None
+        except (LookupError, ValueError) as exc:  # an encoding expat does not know, or a multi-byte one
+            raise EvidenceError(path, f"unsupported XML encoding: {exc}") from None
 
 
 def _namespace_of(path: str, default: str) -> str:

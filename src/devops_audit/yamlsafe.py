@@ -2,16 +2,20 @@
 
 PyYAML composes a node graph (aliases are shared nodes, so composing a "billion laughs" file is cheap);
 we build plain Python values from that graph ourselves, counting every node visited, and stop at a bound.
-Only the standard scalar types are constructed; any other tag (GitLab's `!reference`, Python object tags)
+Only the standard scalar types are constructed, and only finite numbers that fit 64 bits (`.inf`, `.nan` and
+huge integers stay text); lone surrogates become U+FFFD. Any other tag (GitLab's `!reference`, Python object tags)
 becomes inert data, so no tag can ever run code.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
+
+from devops_audit.untrusted import INT64, clean_text
 
 __all__ = ["YamlMap", "YamlList", "YamlTag", "YamlError", "load_documents", "line_of"]
 
@@ -127,14 +131,21 @@ class _Builder:
         return YamlTag(node.tag, value, line)
 
     def _scalar(self, node: yaml.ScalarNode, line: int) -> Any:
+        text = clean_text(node.value)  # a `"\ud800"` escape is valid YAML but no valid text
         if node.tag in _STANDARD_SCALAR_TAGS:
             try:
-                return _SCALAR.yaml_constructors[node.tag](_SCALAR, node)
+                value = _SCALAR.yaml_constructors[node.tag](_SCALAR, node)
             except (ValueError, yaml.YAMLError):
-                return node.value
+                return text
+            if isinstance(value, str):
+                return text
+            # `.inf`, `.nan`, `1.0e+999` and integers beyond 64 bits stay the text they were written as
+            if isinstance(value, float) and not math.isfinite(value) or isinstance(value, int) and value not in INT64:
+                return text
+            return value
         if node.tag.startswith("tag:yaml.org,2002:"):
-            return node.value
-        return YamlTag(node.tag, node.value, line)
+            return text
+        return YamlTag(node.tag, text, line)
 
     def _sequence(self, node: yaml.SequenceNode, line: int) -> YamlList:
         result = YamlList(line)

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from devops_audit.facts import Evidence, InventoryEntry, to_data
+from devops_audit.untrusted import clean
 from devops_audit.workspace import Workspace
 
-__all__ = ["Collector", "CollectOptions", "COLLECTORS", "collect_all"]
+__all__ = ["Collector", "CollectOptions", "COLLECTORS", "collect_all", "unexpected_content"]
 
 # namespace -> module; imported only when a scan runs
 COLLECTORS: dict[str, str] = {
@@ -72,15 +73,40 @@ def collect_all(workspace: Workspace, options: CollectOptions, names: list[str] 
             if isinstance(module, Exception):
                 raise module
             evidence = module.collect(workspace, options)
-            evidence.facts = to_data(evidence.facts)  # plain JSON values: what CEL and the reports read
+            # plain JSON values, what CEL and the reports read: no lone surrogate, non-finite number or odd key
+            evidence.facts = clean(to_data(evidence.facts))
             results[name] = evidence
         except Exception as exc:  # a collector bug must not take the other indicators down
+            path = _file_being_read(exc, workspace) or "."
             results[name] = Evidence(
                 name, False, None,
-                [InventoryEntry("", name, "error", f"collector crashed: {type(exc).__name__}: {exc}", evidence=name)],
-                hint=f"the {name} collector failed; please report this as a bug",
+                [InventoryEntry(path, name, "error", f"collector crashed: {_describe(exc)}", evidence=name)],
+                hint=f"the {name} collector failed on {path}; please report this as a bug",
             )
     for entry in workspace.problems:  # what the file list could not cover reaches the evidence it would feed
         if entry.evidence != "repo" and entry.evidence in results:
             results[entry.evidence].inventory.append(entry)
     return results
+
+
+def unexpected_content(path: str, kind: str, exc: Exception, namespace: str | None = None) -> InventoryEntry:
+    """The inventory entry for a file whose content had a shape the collector did not expect: the file is
+    lost, the collector carries on with the others."""
+    return InventoryEntry(path, kind, "error", f"unexpected content, file skipped: {_describe(exc)}", None, namespace)
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text[:200]}{'...' if len(text) > 200 else ''}"
+
+
+def _file_being_read(exc: Exception, workspace: Workspace) -> str | None:
+    """The repository file a crashed collector was working on: the innermost `path` variable naming one."""
+    paths = []
+    traceback = exc.__traceback__
+    while traceback is not None:
+        candidate = traceback.tb_frame.f_locals.get("path")
+        if isinstance(candidate, str) and candidate in workspace.file_set:
+            paths.append(candidate)
+        traceback = traceback.tb_next
+    return paths[-1] if paths else None

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from devops_audit.collectors import unexpected_content
 from devops_audit.collectors.ci.pipelines import is_test_data
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location, to_data
@@ -259,14 +260,18 @@ def _precommit(workspace: Workspace, inventory: list[InventoryEntry]) -> dict[st
         return None
     config = documents[0] if documents else None
     hooks: list[dict[str, Any]] = []
-    for repo in (config or {}).get("repos") or [] if isinstance(config, dict) else []:
-        if not isinstance(repo, dict):
-            continue
-        for hook in repo.get("hooks") or []:
-            if isinstance(hook, dict) and hook.get("id"):
-                hooks.append({"id": str(hook["id"]), "repo": str(repo.get("repo", "")),
-                              "line": line_of(hook), "secret_scanning": any(
-                                  s in f"{hook['id']} {repo.get('repo', '')}".lower() for s in SECRET_SCANNING_HOOKS)})
+    try:
+        for repo in (config or {}).get("repos") or [] if isinstance(config, dict) else []:
+            if not isinstance(repo, dict):
+                continue
+            for hook in repo.get("hooks") or []:
+                if isinstance(hook, dict) and hook.get("id"):
+                    hooks.append({"id": str(hook["id"]), "repo": str(repo.get("repo", "")),
+                                  "line": line_of(hook), "secret_scanning": any(
+                                      s in f"{hook['id']} {repo.get('repo', '')}".lower() for s in SECRET_SCANNING_HOOKS)})
+    except Exception as exc:  # an unexpected shape (`hooks: true`) loses only this file
+        inventory.append(unexpected_content(path, "pre-commit", exc, NAME))
+        return None
     inventory.append(InventoryEntry(path, "pre-commit", "parsed", evidence=NAME))
     return {"path": path, "hooks": hooks}
 

@@ -99,13 +99,14 @@ def is_transient(error: Exception) -> bool:
 
 
 def _once(task: Task) -> Outcome:
+    from devops_audit.redact import redacted_result
     from devops_audit.scan import run_scan
 
     checkout = prepare(task.spec, task.clone)
     if checkout.cacheable and checkout.commit in task.known_commits and not task.force:
         return Outcome(task.spec.repository, "cached", commit=checkout.commit, cacheable=True)
     result = run_scan(checkout.path, task.options)
-    data = result.to_dict()
+    data = redacted_result(result).to_dict()  # what the store keeps and the fleet reports print: no secret
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return Outcome(task.spec.repository, "scanned", commit=checkout.commit, cacheable=checkout.cacheable,
                    report=zlib.compress(text.encode("utf-8"), 6), summary=summarize(data))

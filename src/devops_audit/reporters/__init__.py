@@ -1,5 +1,8 @@
 """Output formats. Each module has `render(result, options) -> str`; reporters only format.
 
+Every format renders through `render` below, which hands the module a redacted copy of the result
+(`devops_audit.redact`): no reporter can print a credential the repository holds.
+
 `--format FMT[=FILE]` is repeatable: one scan, several outputs. Without `=FILE` the output goes to stdout.
 """
 
@@ -56,4 +59,6 @@ def render(result: Any, request: OutputRequest, options: RenderOptions) -> str:
         if exc.name == FORMATS[request.format]:
             raise UsageError(f"--format {request.format}: not available in this version") from None
         raise
-    return module.render(result, options)
+    from devops_audit.redact import redacted_result
+
+    return module.render(redacted_result(result), options)

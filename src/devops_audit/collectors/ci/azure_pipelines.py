@@ -68,6 +68,7 @@ _STRATEGIES = ("runOnce", "rolling", "canary")
 _HOOKS = ("preDeploy", "deploy", "routeTraffic", "postRouteTraffic")
 _MAX_TEMPLATE_DEPTH = 20
 _MAX_TEMPLATE_USES = 500
+MAX_EXPANDED_NODES = 200_000  # values expanded from templates and list items across one whole pipeline
 _SNIFF_BYTES = 256 * 1024
 _SHA = re.compile(r"^[0-9a-fA-F]{40}$")
 
@@ -126,6 +127,14 @@ class _Context:
     repositories: dict[str, tuple[str, str]] = field(default_factory=dict)  # alias -> (name, ref)
     documents: dict[str, Any] = field(default_factory=dict)
     template_uses: int = 0
+    expanded: int = 0  # template values and list items expanded so far, across every file of the pipeline
+
+    def spend(self, nodes: int) -> None:
+        """Count expansion work against MAX_EXPANDED_NODES; over it, the whole pipeline is refused."""
+        self.expanded += nodes
+        if self.expanded > MAX_EXPANDED_NODES:
+            raise EvidenceError(self.pipeline.path, f"the pipeline expands to more than {MAX_EXPANDED_NODES:,} values "
+                                "(templates, parameters, `${{ each }}`); refused (expansion budget)")
 
     def error(self, path: str, reason: str, line: int | None) -> None:
         self.parsed.inventory.append(InventoryEntry(path, KIND, "error", reason, line))
@@ -195,7 +204,7 @@ def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
     elif isinstance(body.get("steps"), list):
         item = _Item(body, file, "", line_of(body, "steps"))
         pipeline.jobs.append(_job(ctx, item, "Job", _Stage("", "", False), defaults))
-    elif not pipeline.jobs:
+    elif not pipeline.jobs and file == path and "extends" not in root:  # an unreadable template is its own error
         raise EvidenceError(path, "no `stages:`, `jobs:` or `steps:` list: not an Azure pipeline", 1)
     transitive_upstream(pipeline.jobs)
     parsed.pipelines.append(pipeline)
@@ -307,6 +316,7 @@ def _expand(ctx: _Context, items: list[Any], key: str, file: str, locator: str, 
     """The stages, jobs or steps of a list, with local templates replaced by what they contain."""
     result: list[_Item] = []
     for here, line, raw in _insertions(items, locator):
+        ctx.spend(1)
         if not isinstance(raw, dict):
             ctx.error(file, f"{here} is not a mapping", line)
             continue
@@ -366,6 +376,7 @@ def _load_template(ctx: _Context, item: _Item, depth: int) -> tuple[dict[str, An
     document = ctx.load(target)
     if document is None:
         return None
+    ctx.spend(_size(document))
     parameters = _parameters(document.get("parameters"), item.value.get("parameters"))
     return _substitute(document, parameters), target
 
@@ -382,6 +393,19 @@ def _parameters(declared: Any, given: Any) -> dict[str, Any]:
     if isinstance(given, dict):
         values.update({str(k): v for k, v in given.items()})
     return values
+
+
+def _size(value: Any) -> int:
+    """How many values a document holds (mappings and lists included)."""
+    count, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def _substitute(value: Any, parameters: dict[str, Any]) -> Any:

@@ -44,6 +44,7 @@ _NAME_KINDS = {"deploy": "deploy", "test": "test", "tests": "test", "build": "bu
                "push": "publish", "lint": "lint"}
 _MATCH_ALL = ("/.*/", ".*", "/.+/")
 _MAX_COMMAND_DEPTH = 10
+MAX_EXPANDED_STEPS = 100_000  # steps expanded from commands across one config: a command bomb stops
 
 
 def discover(workspace: Workspace) -> list[str]:
@@ -58,6 +59,14 @@ class _Context:
     jobs: dict[str, Any] = field(default_factory=dict)
     commands: dict[str, Any] = field(default_factory=dict)
     executors: dict[str, Any] = field(default_factory=dict)
+    expanded: int = 0
+
+    def spend(self) -> None:
+        """Count one expanded step against MAX_EXPANDED_STEPS; over it, the whole config is refused."""
+        self.expanded += 1
+        if self.expanded > MAX_EXPANDED_STEPS:
+            raise EvidenceError(self.path, f"the config expands to more than {MAX_EXPANDED_STEPS:,} steps "
+                                "(commands calling commands); refused (expansion budget)")
 
     @property
     def path(self) -> str:
@@ -303,6 +312,7 @@ def _requires(value: Any) -> list[str]:
 def _steps(ctx: _Context, steps: Any, locator: str, line: int, depth: int, condition: str = "") -> list[Step]:
     result: list[Step] = []
     for index, raw in enumerate(steps if isinstance(steps, list) else []):
+        ctx.spend()
         here = f"{locator}[{index}]"
         step_line = line_of(steps, index, line)
         if isinstance(raw, str):

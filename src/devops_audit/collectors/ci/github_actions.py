@@ -23,6 +23,7 @@ __all__ = ["SYSTEM", "KIND", "discover", "parse", "parse_uses", "parse_image", "
 
 SYSTEM = "github"
 KIND = "github-actions"
+MAX_UPSTREAM = 1_000_000  # (job, upstream job) pairs in one pipeline: ~1400 jobs in sequence
 _WORKFLOW = re.compile(r"^\.github/workflows/[^/]+\.ya?ml$")
 _ACTION = re.compile(r"(^|/)action\.ya?ml$")
 ACTION_KIND = "github-action"
@@ -376,18 +377,24 @@ def parse_image(image: str, location: Location, locator: str) -> ExternalRef:
 
 
 def transitive_upstream(jobs: list[Job]) -> None:
-    """Fill `job.upstream` with every job that must finish before it (through `needs`)."""
+    """Fill `job.upstream` with every job that must finish before it (through `needs`); the graph's size is
+    bounded (MAX_UPSTREAM links in all), so a chain of thousands of jobs is refused rather than hanging."""
     by_id = {job.id: job for job in jobs}
-
-    def walk(job_id: str, seen: set[str]) -> set[str]:
-        for parent in by_id[job_id].needs if job_id in by_id else ():
-            if parent not in seen:
-                seen.add(parent)
-                walk(parent, seen)
-        return seen
-
+    links = 0
     for job in jobs:
-        job.upstream = sorted(walk(job.id, set()))
+        seen: set[str] = set()
+        stack = list(job.needs)
+        while stack:
+            parent = stack.pop()
+            if parent in seen:
+                continue
+            seen.add(parent)
+            links += 1
+            if links > MAX_UPSTREAM:
+                raise EvidenceError(job.location.path, f"the `needs` graph links more than {MAX_UPSTREAM:,} job "
+                                    "pairs; refused (expansion budget)", job.location.line)
+            stack.extend(by_id[parent].needs if parent in by_id else ())
+        job.upstream = sorted(seen)
 
 
 def _plain(value: Any) -> Any:

@@ -47,6 +47,7 @@ KIND = "gitlab-ci"
 ROOT_FILE = ".gitlab-ci.yml"
 MAX_INCLUDES = 150  # GitLab's own limit
 MAX_DEPTH = 10  # extends / !reference nesting GitLab accepts
+MAX_EXPANDED_NODES = 200_000  # values visited while expanding one pipeline (all its files): a reference bomb stops
 RESERVED = frozenset({"image", "services", "stages", "types", "before_script", "after_script", "variables",
                       "cache", "include", "workflow", "default", "spec"})
 DEFAULT_KEYS = ("image", "services", "before_script", "after_script", "timeout", "interruptible", "retry",
@@ -84,7 +85,7 @@ def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
                         refs=loader.refs)
     if loader.included:
         pipeline.reuse.append("include")
-    _Resolver(config).resolve_references()
+    _Resolver(config, loader).resolve_references()
     _build(loader, config, pipeline, path)
     return Parsed(pipelines=[pipeline], inventory=loader.inventory)
 
@@ -104,6 +105,15 @@ class _Loader:
     origin: dict[int, str] = field(default_factory=dict)  # id(container) -> file
     key_origin: dict[int, dict[Any, str]] = field(default_factory=dict)  # id(merged map) -> key -> file
     keep: list[Any] = field(default_factory=list)  # merged containers stay alive so their ids stay unique
+    expanded: int = 0  # nodes visited expanding references, extends and scripts, across every file
+
+    def spend(self, nodes: int = 1) -> None:
+        """Count expansion work against MAX_EXPANDED_NODES; over it, the whole pipeline is refused."""
+        self.expanded += nodes
+        if self.expanded > MAX_EXPANDED_NODES:
+            raise EvidenceError(self.files[0] if self.files else ROOT_FILE,
+                                f"the pipeline expands to more than {MAX_EXPANDED_NODES:,} values (!reference, "
+                                "extends, include); refused (expansion budget)")
 
     def load_root(self, path: str) -> YamlMap:
         config = self._document(path)
@@ -146,6 +156,7 @@ class _Loader:
             return override
         merged = YamlMap(line_of(override))
         origins: dict[Any, str] = {}
+        self.spend(len(base) + len(override))
         for source in (base, override):
             for key, value in source.items():
                 merged[key] = self.merge(merged[key], value) if key in merged and source is override else value
@@ -292,8 +303,9 @@ def version_pinning(version: str) -> str:
 class _Resolver:
     """Replaces every `!reference [.job, key, ...]` by the value it names (in place, keeping line data)."""
 
-    def __init__(self, config: YamlMap) -> None:
+    def __init__(self, config: YamlMap, loader: _Loader) -> None:
         self.config = config
+        self.loader = loader
 
     def resolve_references(self) -> None:
         self._walk(self.config, 0)
@@ -301,6 +313,7 @@ class _Resolver:
     def _walk(self, container: Any, depth: int) -> None:
         if depth > MAX_DEPTH * 20:
             return
+        self.loader.spend(len(container))
         keys = container.keys() if isinstance(container, dict) else range(len(container))
         for key in list(keys):
             value = container[key]
@@ -498,6 +511,7 @@ def _script_entries(loader: _Loader, body: Any, key: str) -> Iterator[tuple[str,
         yield str(value), loader.where(body, key), 0
         return
     for index, (item, container, position) in enumerate(_flat_with_place(value)):
+        loader.spend()
         if isinstance(item, (str, int, float)) and not isinstance(item, bool):
             yield str(item), loader.where(container, position), index
 

@@ -46,6 +46,7 @@ SYSTEM = "jenkins"
 KIND = "jenkins"
 SHELL_STEPS = frozenset({"sh", "bat", "powershell", "pwsh"})
 MAX_CALL_DEPTH = 5
+MAX_BYTES = 256 * 1024  # the largest real Jenkinsfiles are ~50 kB; parsing cost grows faster than the size
 
 # Well-known steps of shared libraries and plugins -> (kinds, where the step comes from). Data: extend it here.
 LIBRARY_STEPS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -111,7 +112,7 @@ def _not_a_pipeline(path: str, nodes: list[Node]) -> str:
 
 
 def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
-    text = workspace.read_text(path)
+    text = workspace.read_text(path, max_bytes=MAX_BYTES)
     if "\0" in text:
         raise EvidenceError(path, "binary content, not a Jenkinsfile")
     try:

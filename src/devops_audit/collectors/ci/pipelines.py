@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.classify import default_classifier
+from devops_audit.collectors import unexpected_content
 from devops_audit.collectors.ci.follow import Follower
 from devops_audit.collectors.ci.injection import analyse
 from devops_audit.collectors.ci.remote import Fetcher, Unresolved, resolve
@@ -71,13 +72,16 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         for path in system.discover(workspace):
             try:
                 parsed = system.parse(workspace, path, classifier)
+                for pipeline in parsed.pipelines:
+                    follower.follow_pipeline(pipeline)  # what the commands run: scripts, make, npm, tox, ...
+                    unresolved.extend(resolve(pipeline, fetcher, classifier))  # remote workflows, includes, ...
+                    pipeline.toolchains = toolchains(workspace, pipeline)
             except EvidenceError as exc:
                 inventory.append(InventoryEntry(exc.path, system.KIND, "error", exc.reason, exc.line, NAME))
                 continue
-            for pipeline in parsed.pipelines:
-                follower.follow_pipeline(pipeline)  # what the commands run: scripts, make, npm, tox, ...
-                unresolved.extend(resolve(pipeline, fetcher, classifier))  # remote workflows, includes, ...
-                pipeline.toolchains = toolchains(workspace, pipeline)
+            except Exception as exc:  # an unexpected shape in one file loses only that file
+                inventory.append(unexpected_content(path, system.KIND, exc, NAME))
+                continue
             pipelines.extend(parsed.pipelines)
             documents.update(parsed.documents)
             for entry in parsed.inventory:

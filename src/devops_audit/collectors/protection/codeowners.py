@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from devops_audit.collectors import unexpected_content
 from devops_audit.collectors.ci.pipelines import is_test_data
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location, to_data
@@ -335,6 +336,8 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
             inventory.append(InventoryEntry(path, KIND, "parsed", evidence=NAME))
         except EvidenceError as exc:
             inventory.append(InventoryEntry(path, KIND, "error", exc.reason, exc.line, NAME))
+        except Exception as exc:  # an unexpected shape: the file is an error, the facts say "no rules read"
+            inventory.append(unexpected_content(path, KIND, exc, NAME))
         inventory.extend(InventoryEntry(path, KIND, "error", bad.reason, bad.line, NAME) for bad in parsed.invalid)
     return Evidence(NAME, True, _facts(workspace, path, parsed), inventory,
                     hint="add a CODEOWNERS file (.github/CODEOWNERS, CODEOWNERS, docs/ or .gitlab/)")

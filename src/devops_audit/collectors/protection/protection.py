@@ -17,12 +17,12 @@ committed files may be out of date.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
 
+from devops_audit.collectors import unexpected_content
 from devops_audit.collectors.protection.formats import (
     BranchRule,
     GitLabBundle,
@@ -38,6 +38,7 @@ from devops_audit.collectors.protection.formats import (
 )
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location, to_data
+from devops_audit.untrusted import load_json
 from devops_audit.workspace import Workspace
 
 __all__ = ["NAME", "collect", "applies_to", "HINT"]
@@ -125,20 +126,26 @@ def _offline(workspace: Workspace, options: Any) -> _Found:
     for path in _given(workspace, options, found):
         paths.setdefault(path)
     for path in paths:
-        if path.endswith((".yml", ".yaml")):
-            _yaml_file(workspace, path, found)
-        else:
-            _json_file(workspace, path, found)
+        _contained(path, found, _yaml_file if path.endswith((".yml", ".yaml")) else _json_file, workspace, path, found)
     if SETTINGS in workspace.file_set and SETTINGS not in paths:
-        _yaml_file(workspace, SETTINGS, found)
+        _contained(SETTINGS, found, _yaml_file, workspace, SETTINGS, found)
     if ASF in workspace.file_set and ASF not in paths:
-        _yaml_file(workspace, ASF, found)
+        _contained(ASF, found, _yaml_file, workspace, ASF, found)
     if found.gitlab:
-        rules = gitlab_rules(found.gitlab, found.gitlab_paths[0])
+        rules = _contained(found.gitlab_paths[0], found, gitlab_rules, found.gitlab, found.gitlab_paths[0]) or []
         found.rules.extend(rules)
         if rules:
             found.sources.extend({"path": p, "kind": "gitlab-export"} for p in found.gitlab_paths)
     return found
+
+
+def _contained(path: str, found: _Found, read: Any, *args: Any) -> Any:
+    """`read(*args)`; an unexpected shape in that file becomes its inventory error and loses only it."""
+    try:
+        return read(*args)
+    except Exception as exc:
+        found.inventory.append(unexpected_content(path, "protection-export", exc, NAME))
+        return None
 
 
 def _given(workspace: Workspace, options: Any, found: _Found) -> list[str]:
@@ -160,7 +167,7 @@ def _given(workspace: Workspace, options: Any, found: _Found) -> list[str]:
 def _json_file(workspace: Workspace, path: str, found: _Found) -> None:
     try:
         text = workspace.read_text(path)
-        data = json.loads(text)
+        data = load_json(text)
     except EvidenceError as exc:
         found.inventory.append(InventoryEntry(path, "protection-export", "error", exc.reason, exc.line, NAME))
         return

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devops_audit.collectors import unexpected_content
 from devops_audit.collectors.security.hardcoded_secrets import hardcoded_secrets
 from devops_audit.collectors.security.scan_formats import (
     CATEGORIES,
@@ -46,6 +47,7 @@ from devops_audit.collectors.security.security_policy import (
 from devops_audit.collectors.testing.coverage_paths import evidence_globs
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, to_data
+from devops_audit.untrusted import NonFiniteNumber, TooManyValues, load_json
 from devops_audit.workspace import MiB, Workspace
 
 __all__ = ["NAME", "TOP_FINDINGS", "SECRET_FINDINGS", "MAX_REPORT_BYTES", "MAX_DECOMPRESSED_BYTES", "collect",
@@ -55,7 +57,8 @@ NAME = "security"
 TOP_FINDINGS = 200
 SECRET_FINDINGS = 100
 MAX_REPORT_BYTES = 256 * MiB
-MAX_DECOMPRESSED_BYTES = 512 * MiB
+MAX_DECOMPRESSED_BYTES = 256 * MiB
+MAX_GZIP_MEMBERS = 100  # a real report is one member; thousands of empty ones only cost time
 MAX_ERRORS_PER_FILE = 20
 FOLDERS = ("", "reports/", "scans/", "security/", "build/", "target/")
 NAMES = ("*.sarif", "*.sarif.json", "bandit*.json", "semgrep*.json", "gitleaks*.json", "trivy*.json",
@@ -196,18 +199,26 @@ def load_report(workspace: Workspace, path: str) -> Any:
     if data[:3] == b"\xef\xbb\xbf":
         data = data[3:]
     try:
-        return json.loads(data)
+        return load_json(data)
     except json.JSONDecodeError as exc:
         raise EvidenceError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
     except UnicodeDecodeError:
         raise EvidenceError(path, "not UTF-8 text") from None
+    except (NonFiniteNumber, TooManyValues) as exc:
+        raise EvidenceError(path, f"invalid JSON: {exc}") from None
     except RecursionError:
         raise EvidenceError(path, "JSON nested too deeply") from None
+    except MemoryError:
+        raise EvidenceError(path, "JSON too large to hold in memory; refused") from None
 
 
 def _gunzip(data: bytes, path: str) -> bytes:
     out = bytearray()
+    members = 0
     while data:
+        members += 1
+        if members > MAX_GZIP_MEMBERS:
+            raise EvidenceError(path, f"more than {MAX_GZIP_MEMBERS} gzip members; refused")
         decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
         try:
             while data:
@@ -233,7 +244,11 @@ def _ingest(workspace: Workspace, path: str, mapper: PathMapper, tally: Tally,
     except EvidenceError as exc:
         inventory.append(InventoryEntry(path, "scan-report", "error", exc.reason, exc.line, NAME))
         return None
-    return _read_document(document, path, mapper, tally, inventory, origin, None)
+    try:
+        return _read_document(document, path, mapper, tally, inventory, origin, None)
+    except Exception as exc:  # an unexpected shape in one report loses only that report
+        inventory.append(unexpected_content(path, "scan-report", exc, NAME))
+        return None
 
 
 def _read_document(document: Any, path: str, mapper: PathMapper, tally: Tally, inventory: list[InventoryEntry],

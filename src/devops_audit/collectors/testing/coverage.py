@@ -22,6 +22,7 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any
 
+from devops_audit.collectors import unexpected_content
 from devops_audit.collectors.testing.coverage_config import read_coverage_config
 from devops_audit.collectors.testing.coverage_formats import Counts, ParsedReport, read_report
 from devops_audit.collectors.testing.coverage_paths import PathMapper, evidence_globs
@@ -175,6 +176,9 @@ def _read_one(path: str, reader: Any, parsed: list[tuple[str, ParsedReport]], in
         report = reader()
     except EvidenceError as exc:
         inventory.append(InventoryEntry(exc.path or path, "coverage-report", "error", exc.reason, exc.line))
+        return
+    except Exception as exc:  # an unexpected shape in one report loses only that report
+        inventory.append(unexpected_content(path, "coverage-report", exc))
         return
     parsed.append((path, report))
     inventory.append(InventoryEntry(path, f"coverage-{report.format}", "parsed"))

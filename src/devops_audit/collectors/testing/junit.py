@@ -23,6 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from devops_audit.collectors import unexpected_content
 from devops_audit.collectors.testing.coverage_formats import MAX_REPORT_BYTES
 from devops_audit.collectors.testing.coverage_paths import PathMapper, evidence_globs
 from devops_audit.errors import EvidenceError
@@ -122,6 +123,9 @@ def _read(workspace: Workspace, path: str, mapper: PathMapper, facts: TestFacts,
         return
     except EvidenceError as exc:
         inventory.append(InventoryEntry(exc.path, "junit", "error", exc.reason, exc.line))
+        return
+    except Exception as exc:  # an unexpected shape in one report loses only that report
+        inventory.append(unexpected_content(path, "junit", exc))
         return
     inventory.append(InventoryEntry(path, "junit", "parsed"))
     facts.reports.append(report)

@@ -91,8 +91,9 @@ def _vulnerability(item: dict[str, Any], path: str | None) -> Finding:
 def _cvss(cvss: Any) -> str | None:
     if not isinstance(cvss, dict):
         return None
-    scores = [v.get("V3Score") for v in cvss.values() if isinstance(v, dict) and v.get("V3Score") is not None]
-    return severity_from_score(max(scores)) if scores else None
+    scores = [v.get("V3Score") for v in cvss.values() if isinstance(v, dict)]
+    numbers = [s for s in scores if isinstance(s, (int, float)) and not isinstance(s, bool)]
+    return severity_from_score(max(numbers)) if numbers else None
 
 
 def _misconfiguration(item: dict[str, Any], path: str | None) -> Finding | None:

@@ -1,0 +1,96 @@
+"""Secrets never leave the tool: one pass over the `ScanResult` that every reporter renders.
+
+`reporters.render` hands each format a redacted copy, so a new reporter cannot forget it. Masked anywhere
+in any text (paths, job ids, stage names, owners, messages, facts): credentials in URLs
+(`https://user:token@host` keeps `https://user:[redacted]@host`, `https://token@host` becomes
+`https://[redacted]@host`), well-known token formats (GitHub, GitLab, Slack, AWS, Google, Stripe, npm, PyPI,
+OpenAI/Anthropic-style `sk-` keys, JWTs, private key blocks) and long words that look random (upper case,
+lower case and digits mixed throughout, 32 characters or more). Lone surrogates become U+FFFD on the way.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import fields, is_dataclass
+from functools import lru_cache
+from typing import Any
+
+from devops_audit.untrusted import clean_text
+
+__all__ = ["MASK", "redact_text", "redact_value", "redacted_result"]
+
+MASK = "[redacted]"
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s/@:]*)(?::([^\s/@]*))?@")
+_TOKENS = re.compile(
+    r"-----BEGIN[A-Z ]*PRIVATE KEY( BLOCK)?-----.*?(-----END[A-Z ]*PRIVATE KEY( BLOCK)?-----|$)"
+    r"|\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"
+    r"|\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{16,}|gl(?:dt|rt|cbt|ptt)-"
+    r"[A-Za-z0-9_-]{16,}|xox[abposr]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,}|(?:sk|rk)_live_[A-Za-z0-9]{16,}"
+    r"|npm_[A-Za-z0-9]{30,}|pypi-[A-Za-z0-9_-]{40,}|AIza[0-9A-Za-z_-]{35})"
+    r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+    re.DOTALL,
+)
+_LONG_WORD = re.compile(r"[A-Za-z0-9+/=_\-]{32,}")
+_QUICK = re.compile(  # strings without any of these need no work
+    r"://|-----BEGIN|A(?:KIA|SIA|GPA|IDA|ROA|NPA|Iza)|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|cbt|ptt)-|xox|sk-"
+    r"|[sr]k_live_|npm_|pypi-|eyJ|[A-Za-z0-9+/=_\-]{32,}")
+
+
+def redact_text(text: str) -> str:
+    """`text` with credentials masked (see the module documentation) and lone surrogates replaced."""
+    text = clean_text(text)
+    if not _QUICK.search(text):
+        return text
+    return _redact(text)
+
+
+@lru_cache(maxsize=8192)
+def _redact(text: str) -> str:
+    text = _URL_CREDENTIALS.sub(_url, text)
+    text = _TOKENS.sub(MASK, text)
+    return _LONG_WORD.sub(lambda m: MASK if _looks_random(m.group(0)) else m.group(0), text)
+
+
+def _url(match: re.Match[str]) -> str:
+    scheme, user, password = match.group(1), match.group(2), match.group(3)
+    if password is not None:
+        return f"{scheme}{user}:{MASK}@" if user else f"{scheme}:{MASK}@"
+    return f"{scheme}{MASK}@" if user and user.lower() not in ("git", "ssh", "anonymous") else match.group(0)
+
+
+def _looks_random(word: str) -> bool:
+    """Mixed case and digits, changing class often (a key), unlike `DeploymentPipeline2024Production`."""
+    classes = ["l" if c.islower() else "u" if c.isupper() else "d" if c.isdigit() else "o" for c in word]
+    changes = sum(a != b for a, b in zip(classes, classes[1:]))
+    return {"l", "u", "d"} <= set(classes) and changes >= len(word) / 3
+
+
+def redact_value(value: Any) -> Any:
+    """A copy of any value (dataclasses, mappings, lists, text) with every string redacted."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {redact_value(k): redact_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_value(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(redact_value(v) for v in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        duplicate = copy.copy(value)
+        for item in fields(value):
+            object.__setattr__(duplicate, item.name, redact_value(getattr(value, item.name)))
+        return duplicate
+    return value
+
+
+_LAST: list[Any] = []  # (result, its redacted copy): several formats render the same result
+
+
+def redacted_result(result: Any) -> Any:
+    """The `ScanResult` as every reporter must see it (computed once per result)."""
+    if _LAST and _LAST[0] is result:
+        return _LAST[1]
+    safe = redact_value(result)
+    _LAST[:] = [result, safe]
+    return safe
