@@ -13,7 +13,8 @@ Understood: `trigger`, `pr` (absent means "every branch", recorded with raw `tri
 `pool.vmImage`; steps `script`/`bash`/`pwsh`/`powershell`/`task: Name@N` (inline scripts of script tasks
 count as `run`); local `template:` files for stages, jobs and steps (resolved relative to the referencing
 file, `${{ parameters.x }}` substituted, `${{ if }}` / `${{ each }}` insertions read as if true) and
-`extends: template:`; `template: x@repo` and `resources.repositories` as external references.
+`extends: template:`; `template: x@repo` and `resources.repositories` as external references (the
+stages/jobs/steps a remote `extends` template is given as `parameters` are read as the pipeline's own).
 
 Job ids are `stage.job` when the pipeline has stages, else the job name (a steps-only pipeline has one job
 `Job`). A job's `needs` are its `dependsOn` jobs plus every job of the stages its stage depends on.
@@ -61,6 +62,7 @@ _TASK_COMMANDS = {  # tasks that wrap a tool: (command, input naming what it doe
     "maven": ("mvn", "goals", "package"),
     "gradle": ("gradle", "tasks", "build"),
     "npm": ("npm", "command", "install"),
+    "nugetcommand": ("nuget", "command", "restore"),
     "docker": ("docker", "command", "buildAndPush"),
 }
 _MANUAL_TASKS = ("manualvalidation@", "manualintervention@")
