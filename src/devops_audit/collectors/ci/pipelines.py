@@ -7,6 +7,7 @@ them all and flattens the result so policies can say `ci.jobs.exists(j, "test" i
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ from devops_audit.collectors.ci.remote import Fetcher, Unresolved, resolve
 from devops_audit.collectors.ci.toolchains import toolchains
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Pipeline, to_data
+from devops_audit.forge import repository_owner
 from devops_audit.workspace import Workspace
 
 __all__ = ["NAME", "SYSTEMS", "Parsed", "collect", "flatten", "is_test_data"]
@@ -61,6 +63,8 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
                       api_url=getattr(options, "api_url", None), cache_dir=getattr(options, "cache_dir", None),
                       circleci_api=(getattr(options, "settings", None) or {}).get("circleci_api"))
     unresolved: list[Unresolved] = []
+    settings = getattr(options, "settings", None) or {}
+    owner = functools.cache(lambda: repository_owner(workspace, settings))  # read once, only when needed
     for module_name in SYSTEMS:
         try:
             system = importlib.import_module(module_name)
@@ -76,7 +80,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
                 continue
             for pipeline in parsed.pipelines:
                 follower.follow_pipeline(pipeline)  # what the commands run: scripts, make, npm, tox, ...
-                unresolved.extend(resolve(pipeline, fetcher, classifier))  # remote workflows, includes, ...
+                unresolved.extend(resolve(pipeline, fetcher, classifier, owner))  # remote workflows, includes, ...
                 pipeline.toolchains = toolchains(workspace, pipeline)
             pipelines.extend(parsed.pipelines)
             documents.update(parsed.documents)
