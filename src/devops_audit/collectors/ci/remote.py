@@ -285,7 +285,7 @@ def shared_action(uses: str, owner: Callable[[], str]) -> bool:
     collection (`owner/repo/path@ref`), or one of the repository's own owner (`prometheus/promci` in
     `prometheus/node_exporter`). The caller has excluded first-party actions and tools known by name."""
     parts = uses.partition("@")[0].split("/")
-    return len(parts) >= 3 or parts[0].lower() == owner()
+    return len(parts) >= 3 or (len(parts) == 2 and parts[0].lower() == owner() != "")
 
 
 def _worth_fetching(step: Step) -> bool:
