@@ -59,12 +59,12 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     inventory: list[InventoryEntry] = []
     documents: dict[str, Any] = {}
     follower = Follower(workspace, classifier)
+    settings = getattr(options, "settings", None) or {}
     fetcher = Fetcher(offline=True if options is None else bool(getattr(options, "offline", False)),
                       api_url=getattr(options, "api_url", None), cache_dir=getattr(options, "cache_dir", None),
-                      circleci_api=(getattr(options, "settings", None) or {}).get("circleci_api"))
+                      circleci_api=settings.get("circleci_api"),
+                      owner=functools.cache(lambda: repository_owner(workspace, settings)))  # read once, if needed
     unresolved: list[Unresolved] = []
-    settings = getattr(options, "settings", None) or {}
-    owner = functools.cache(lambda: repository_owner(workspace, settings))  # read once, only when needed
     for module_name in SYSTEMS:
         try:
             system = importlib.import_module(module_name)
@@ -80,7 +80,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
                 continue
             for pipeline in parsed.pipelines:
                 follower.follow_pipeline(pipeline)  # what the commands run: scripts, make, npm, tox, ...
-                unresolved.extend(resolve(pipeline, fetcher, classifier, owner))  # remote workflows, includes, ...
+                unresolved.extend(resolve(pipeline, fetcher, classifier))  # remote workflows, includes, ...
                 pipeline.toolchains = toolchains(workspace, pipeline)
             pipelines.extend(parsed.pipelines)
             documents.update(parsed.documents)

@@ -95,8 +95,10 @@ class Fetcher:
     """Fetches remote definitions through the forge API, with an on-disk cache; one per scan."""
 
     def __init__(self, offline: bool, api_url: str | None = None, cache_dir: str | Path | None = None,
-                 env: dict[str, str] | None = None, circleci_api: str | None = None) -> None:
+                 env: dict[str, str] | None = None, circleci_api: str | None = None,
+                 owner: Callable[[], str] = str) -> None:
         self.offline = offline
+        self.owner = owner  # the scanned repository's owner, asked only when an unread action's owner matters
         self.api_url = (api_url or "").rstrip("/")
         self.circleci_api = (circleci_api or "https://circleci.com").rstrip("/")
         self.env = dict(os.environ if env is None else env)
@@ -238,20 +240,15 @@ def _bounded(data: bytes, source: _Source) -> str:
 
 
 # -- into the pipeline model -------------------------------------------------------------------
-def resolve(pipeline: Pipeline, fetcher: Fetcher, classifier: Classifier,
-            owner: Callable[[], str] | None = None) -> list[Unresolved]:
-    """Read what the pipeline's remote references define; list what could not be seen.
-
-    `owner` gives the repository's owner (asked only when an unread action's owner matters for reuse)."""
+def resolve(pipeline: Pipeline, fetcher: Fetcher, classifier: Classifier) -> list[Unresolved]:
+    """Read what the pipeline's remote references define; list what could not be seen."""
     if pipeline.kind != "pipeline":
         return []
-    if pipeline.system == "github":
-        return _github(pipeline, fetcher, classifier, owner or str)
-    resolver = {"gitlab": _gitlab, "azure": _azure, "circleci": _circleci}.get(pipeline.system)
+    resolver = {"github": _github, "gitlab": _gitlab, "azure": _azure, "circleci": _circleci}.get(pipeline.system)
     return resolver(pipeline, fetcher, classifier) if resolver else []
 
 
-def _github(pipeline: Pipeline, fetcher: Fetcher, classifier: Classifier, owner: Callable[[], str]) -> list[Unresolved]:
+def _github(pipeline: Pipeline, fetcher: Fetcher, classifier: Classifier) -> list[Unresolved]:
     unresolved = []
     for job in pipeline.jobs:
         if job.reusable and not job.reusable.startswith("./"):
@@ -271,7 +268,7 @@ def _github(pipeline: Pipeline, fetcher: Fetcher, classifier: Classifier, owner:
             try:
                 label, found = _remote_action(step.uses, fetcher)
             except Unavailable:
-                if shared_action(step.uses, owner):
+                if shared_action(step.uses, fetcher.owner):
                     mark_reuse(pipeline, "shared-action")
                 continue  # an action is a step: classified by its name when its content is not visible
             if found:  # only a composite action has steps
