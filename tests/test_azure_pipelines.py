@@ -214,3 +214,74 @@ def test_corpus_data_warehouse_release_pipeline(corpus_dir: Path):
     assert [t.kind for t in parsed.pipelines[0].triggers] == ["other"]  # only the CI pipeline's completion
     ref = parsed.pipelines[0].refs[0]
     assert (ref.type, ref.name, ref.pinned_by) == ("repository", "YueSheng6/dataopsdemo", "branch")
+
+
+ONEBRANCH = """\
+trigger:
+- main
+
+schedules:
+- cron: '20 16 * * 4'
+  branches:
+    include:
+    - main
+
+resources:
+  repositories:
+    - repository: templates
+      type: git
+      name: OneBranch.Pipelines/GovernedTemplates
+      ref: refs/heads/main
+
+extends:
+  # https://aka.ms/obpipelines/templates
+  template: v2/OneBranch.Official.CrossPlat.yml@templates
+  parameters:
+    globalSdl:
+      asyncSdl:
+        enabled: true
+    stages:
+    - stage: build
+      jobs:
+      - job: main
+        pool:
+          type: windows
+        steps:
+          - pwsh: ./build.ps1 -Configuration Release -All
+            displayName: Build
+          - task: onebranch.pipeline.signing@1
+            inputs:
+              command: sign
+    - stage: release
+      dependsOn: build
+      jobs:
+      - job: publish
+        pool:
+          type: release
+        steps:
+        - task: NuGetCommand@2
+          inputs:
+            command: push
+            nuGetFeedType: external
+"""
+
+
+def test_onebranch_pipeline_in_a_pipelines_folder_reads_the_stages_it_gives_its_remote_template(tmp_path: Path):
+    (tmp_path / ".pipelines").mkdir()
+    (tmp_path / ".pipelines" / "Module-Official.yml").write_text(ONEBRANCH)
+    (tmp_path / ".pipelines" / "settings.yml").write_text("name: not a pipeline\nitems:\n- a\n")
+    workspace = Workspace(tmp_path)
+    assert azure_pipelines.discover(workspace) == [".pipelines/Module-Official.yml"]
+    parsed = azure_pipelines.parse(workspace, ".pipelines/Module-Official.yml", default_classifier())
+    pipeline = parsed.pipelines[0]
+    jobs = {job.id: job for job in pipeline.jobs}
+    assert list(jobs) == ["extends", "build.main", "release.publish"]
+    assert jobs["extends"].reusable == "v2/OneBranch.Official.CrossPlat.yml@templates"
+    assert jobs["build.main"].locator == "extends.parameters.stages[0].jobs[0]"
+    assert jobs["build.main"].location.line == 27
+    assert jobs["release.publish"].needs == ["build.main"]
+    assert "extends" in pipeline.reuse
+    assert [t.kind for t in pipeline.triggers] == ["push", "pull_request", "schedule"]
+    facts = pipelines.collect(workspace, None).facts
+    (unresolved,) = facts["unresolved"]
+    assert (unresolved["ref"], unresolved["location"]["line"]) == ("v2/OneBranch.Official.CrossPlat.yml@templates", 19)

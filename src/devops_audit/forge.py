@@ -15,11 +15,14 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
 
-__all__ = ["ForgeError", "ForgeClient", "ForgeTarget", "Remote", "parse_remote", "resolve_target",
-           "TOKEN_VARIABLES", "project_id"]
+if TYPE_CHECKING:
+    from devops_audit.workspace import Workspace
+
+__all__ = ["ForgeError", "ForgeClient", "ForgeTarget", "Remote", "parse_remote", "origin_remote", "resolve_target",
+           "repository_owner", "TOKEN_VARIABLES", "project_id"]
 
 TOKEN_VARIABLES = {"github": "GITHUB_TOKEN", "gitlab": "GITLAB_TOKEN"}
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024
@@ -74,6 +77,33 @@ def parse_remote(url: str) -> Remote | None:
     if not host or path.count("/") < 1:
         return None
     return Remote(host.lower(), path)
+
+
+def origin_remote(workspace: Workspace) -> Remote | None:
+    """The `origin` remote of a git checkout (read from its config, includes ignored), or None."""
+    if not workspace.is_git:
+        return None
+    url = workspace.git_text("config", "--no-includes", "--get", "remote.origin.url")
+    try:
+        return parse_remote(url) if url else None  # no origin remote, unreadable config
+    except ValueError:  # an invalid port in the URL
+        return None
+
+
+def repository_owner(workspace: Workspace, settings: Mapping[str, Any]) -> str:
+    """The owner (user, organisation or top-level group) of the repository: `collectors.repository`, else
+    the `origin` remote; "" when neither says."""
+    configured = settings.get("repository")
+    if isinstance(configured, str) and configured.strip():
+        try:
+            remote = parse_remote(configured) if ("://" in configured or ":" in configured) else None
+        except ValueError:
+            remote = None
+        path = remote.path if remote else configured.strip().strip("/")
+    else:
+        origin = origin_remote(workspace)
+        path = origin.path if origin else ""
+    return path.split("/", 1)[0].lower() if "/" in path else ""
 
 
 def resolve_target(remote: Remote | None, settings: Mapping[str, Any], api_url: str | None,

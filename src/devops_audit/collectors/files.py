@@ -52,7 +52,8 @@ _BUILD_LINTERS = re.compile(r"\b(checkstyle|spotbugs|pmd|errorprone|error_prone|
                             re.IGNORECASE)
 PYPROJECT_LINTERS = ("ruff", "pylint", "mypy", "flake8", "black", "isort", "pyright")
 TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "*_test.go", "*.test.js", "*.test.ts", "*.test.tsx",
-                      "*.spec.js", "*.spec.ts", "*Test.java", "*Tests.java", "*Test.kt", "*_spec.rb", "*Tests.cs")
+                      "*.spec.js", "*.spec.ts", "*Test.java", "*Tests.java", "*Test.kt", "*_spec.rb", "*Tests.cs",
+                      "*.Tests.ps1", "*.tests.ps1")
 TEST_DIRS = frozenset({"tests", "test", "spec", "__tests__", "testing", "e2e"})
 RENOVATE = ("renovate.json", "renovate.json5", ".renovaterc", ".renovaterc.json", ".github/renovate.json",
             ".github/renovate.json5", ".gitlab/renovate.json")
@@ -136,7 +137,7 @@ def sort_files(files: list[str]) -> Listing:
             listing.python_files += 1
             if alembic(path):
                 listing.alembic_versions.append(path)
-        if is_test_file(name) or not TEST_DIRS.isdisjoint(folders) or "/src/test/" in f"/{path}":
+        if is_test_file(name) or not TEST_DIRS.isdisjoint(f.lower() for f in folders) or "/src/test/" in f"/{path}":
             listing.tests.append(path)
         if (is_artifact(name) or path.startswith("dist/")) and not _artifact_allowed(path, folders):
             listing.artifacts.append(path)

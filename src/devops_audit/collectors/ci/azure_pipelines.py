@@ -13,7 +13,8 @@ Understood: `trigger`, `pr` (absent means "every branch", recorded with raw `tri
 `pool.vmImage`; steps `script`/`bash`/`pwsh`/`powershell`/`task: Name@N` (inline scripts of script tasks
 count as `run`); local `template:` files for stages, jobs and steps (resolved relative to the referencing
 file, `${{ parameters.x }}` substituted, `${{ if }}` / `${{ each }}` insertions read as if true) and
-`extends: template:`; `template: x@repo` and `resources.repositories` as external references.
+`extends: template:`; `template: x@repo` and `resources.repositories` as external references (the
+stages/jobs/steps a remote `extends` template is given as `parameters` are read as the pipeline's own).
 
 Job ids are `stage.job` when the pipeline has stages, else the job name (a steps-only pipeline has one job
 `Job`). A job's `needs` are its `dependsOn` jobs plus every job of the stages its stage depends on.
@@ -47,7 +48,7 @@ _OTHER_SYSTEMS = re.compile(r"^(\.github/|\.circleci/|\.gitlab/|\.gitlab-ci\.ya?
 _AZURE_ITEM = r"(stage|job|deployment|template|script|bash|pwsh|powershell|task|checkout|download|publish|getPackage)"
 _SHAPE = re.compile(
     r"^(?:(?:stages|jobs|steps):[ \t]*(?:#.*)?\r?\n(?:[ \t]*(?:#.*)?\r?\n)*[ \t]*-[ \t]+" + _AZURE_ITEM + r"[ \t]*:"
-    r"|extends:[ \t]*\r?\n[ \t]+template:)",
+    r"|extends:[ \t]*(?:#.*)?\r?\n(?:[ \t]*(?:#.*)?\r?\n)*[ \t]+template:)",
     re.MULTILINE,
 )
 _TEMPLATE_REF = re.compile(r"^[ \t]*(?:-[ \t]+)?template:[ \t]*['\"]?([^'\"#\s]+)", re.MULTILINE)
@@ -61,6 +62,7 @@ _TASK_COMMANDS = {  # tasks that wrap a tool: (command, input naming what it doe
     "maven": ("mvn", "goals", "package"),
     "gradle": ("gradle", "tasks", "build"),
     "npm": ("npm", "command", "install"),
+    "nugetcommand": ("nuget", "command", "restore"),
     "docker": ("docker", "command", "buildAndPush"),
 }
 _MANUAL_TASKS = ("manualvalidation@", "manualintervention@")
@@ -193,9 +195,8 @@ def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
     ctx = _Context(workspace, classifier, pipeline, parsed)
     pipeline.triggers = _triggers(root, path)
     _resources(ctx, root.get("resources"), path)
-    body, file = _extends(ctx, root, path)
+    body, file, prefix = _extends(ctx, root, path)
     defaults = _Defaults.of(root, _Defaults())
-    prefix = "" if file == path else f"{file}:"
     if isinstance(body.get("stages"), list):
         _stages(ctx, _expand(ctx, body["stages"], "stages", file, f"{prefix}stages", 0), defaults)
     elif isinstance(body.get("jobs"), list):
@@ -297,18 +298,26 @@ def _repository_ref(type_: str, reference: str, name: str, ref: str, location: L
     return ExternalRef(type_, reference, name, ref, pinned_by, pinned_by == "sha", False, False, location, locator)
 
 
-def _extends(ctx: _Context, root: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
-    """The pipeline body and its file: the root itself, or the local template it `extends:`."""
+def _extends(ctx: _Context, root: dict[str, Any], path: str) -> tuple[dict[str, Any], str, str]:
+    """The pipeline body, its file and locator prefix: the root itself, or the local template it `extends:`.
+
+    A template in another repository (OneBranch, 1ES pipeline templates) wraps the `stages` / `jobs` /
+    `steps` it is given as parameters: those are read as this pipeline's own, next to the unseen template.
+    """
     extends = root.get("extends")
     if not isinstance(extends, dict) or not isinstance(extends.get("template"), str):
-        return root, path
+        return root, path, ""
     mark_reuse(ctx.pipeline, "extends")
     item = _Item(extends, path, "extends", line_of(root, "extends"))
-    if "@" in extends["template"]:
+    if _is_remote(extends["template"]):
         ctx.pipeline.jobs.append(_remote_job(ctx, item, "extends", _Stage("", "", False)))
-        return {}, path
+        parameters = extends.get("parameters")
+        return (parameters if isinstance(parameters, dict) else {}), path, "extends.parameters."
     loaded = _load_template(ctx, item, 0)
-    return loaded if loaded else ({}, path)
+    if not loaded:
+        return {}, path, ""
+    body, file = loaded
+    return body, file, f"{file}:"
 
 
 # -- templates -----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ them all and flattens the result so policies can say `ci.jobs.exists(j, "test" i
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from devops_audit.collectors.ci.remote import Fetcher, Unresolved, resolve
 from devops_audit.collectors.ci.toolchains import toolchains
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Pipeline, to_data
+from devops_audit.forge import repository_owner
 from devops_audit.workspace import Workspace
 
 __all__ = ["NAME", "SYSTEMS", "Parsed", "collect", "flatten", "is_test_data"]
@@ -58,9 +60,11 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     inventory: list[InventoryEntry] = []
     documents: dict[str, Any] = {}
     follower = Follower(workspace, classifier)
+    settings = getattr(options, "settings", None) or {}
     fetcher = Fetcher(offline=True if options is None else bool(getattr(options, "offline", False)),
                       api_url=getattr(options, "api_url", None), cache_dir=getattr(options, "cache_dir", None),
-                      circleci_api=(getattr(options, "settings", None) or {}).get("circleci_api"))
+                      circleci_api=settings.get("circleci_api"),
+                      owner=functools.cache(lambda: repository_owner(workspace, settings)))  # read once, if needed
     unresolved: list[Unresolved] = []
     for module_name in SYSTEMS:
         try:

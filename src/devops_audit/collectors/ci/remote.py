@@ -13,7 +13,7 @@ to make it visible; an indicator that would fail for want of a kind of job then 
 | reference | fetched | when it cannot be |
 | --- | --- | --- |
 | GitHub `jobs.<id>.uses: owner/repo/.github/workflows/x.yml@ref` | `GET /repos/{owner}/{repo}/contents/{path}?ref=` | unresolved |
-| GitHub `uses: owner/repo[/path]@ref` (not first party, not recognised by name) | its `action.yml` | classified by name |
+| GitHub `uses: owner/repo[/path]@ref` (not first party, not recognised by name) | its `action.yml` (composite: `reuse` `composite-action`) | classified by name; `reuse` `shared-action` when the owner is the repository's or the path names a folder |
 | GitLab `include: project` + `file` + `ref` | `GET /projects/{id}/repository/files/{file}?ref=` | unresolved |
 | GitLab `include: component: host/group/project/name@version` | `templates/name.yml` or `templates/name/template.yml` | unresolved |
 | GitLab `include: remote: https://...` | the URL (https, or http on localhost) | unresolved |
@@ -29,12 +29,14 @@ import hashlib
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from devops_audit.classify import Classifier
+from devops_audit.collectors.ci.common import mark_reuse
 from devops_audit.collectors.ci.follow import add_kinds
 from devops_audit.facts import Job, Location, Pipeline, Step
 from devops_audit.yamlsafe import YamlError, line_of, load_documents
@@ -93,8 +95,10 @@ class Fetcher:
     """Fetches remote definitions through the forge API, with an on-disk cache; one per scan."""
 
     def __init__(self, offline: bool, api_url: str | None = None, cache_dir: str | Path | None = None,
-                 env: dict[str, str] | None = None, circleci_api: str | None = None) -> None:
+                 env: dict[str, str] | None = None, circleci_api: str | None = None,
+                 owner: Callable[[], str] = str) -> None:
         self.offline = offline
+        self.owner = owner  # the scanned repository's owner, asked only when an unread action's owner matters
         self.api_url = (api_url or "").rstrip("/")
         self.circleci_api = (circleci_api or "https://circleci.com").rstrip("/")
         self.env = dict(os.environ if env is None else env)
@@ -262,13 +266,23 @@ def _github(pipeline: Pipeline, fetcher: Fetcher, classifier: Classifier) -> lis
             if not _worth_fetching(step):
                 continue
             try:
-                steps = _remote_action(step.uses, fetcher)
+                label, found = _remote_action(step.uses, fetcher)
             except Unavailable:
+                if shared_action(step.uses, fetcher.owner):
+                    mark_reuse(pipeline, "shared-action")
                 continue  # an action is a step: classified by its name when its content is not visible
-            if steps:
-                label, found = steps
-                _attach(job, job.steps[: job.steps.index(step) + 1], found, label, step.location, classifier)
+            if found:  # only a composite action has steps
+                mark_reuse(pipeline, "composite-action")
+            _attach(job, job.steps[: job.steps.index(step) + 1], found, label, step.location, classifier)
     return unresolved
+
+
+def shared_action(uses: str, owner: Callable[[], str]) -> bool:
+    """An action not read that is a shared definition rather than a marketplace tool: one action of a
+    collection (`owner/repo/path@ref`), or one of the repository's own owner (`prometheus/promci` in
+    `prometheus/node_exporter`). The caller has excluded first-party actions and tools known by name."""
+    parts = uses.partition("@")[0].split("/")
+    return len(parts) >= 3 or (len(parts) == 2 and parts[0].lower() == owner() != "")
 
 
 def _worth_fetching(step: Step) -> bool:

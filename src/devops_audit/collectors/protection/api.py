@@ -27,7 +27,7 @@ from devops_audit.forge import (
     ForgeClient,
     ForgeError,
     ForgeTarget,
-    parse_remote,
+    origin_remote,
     project_id,
     resolve_target,
 )
@@ -72,7 +72,7 @@ def fetch(workspace: Workspace, options: Any) -> ApiOutcome:
     if not any(os.environ.get(variable) for variable in TOKEN_VARIABLES.values()):
         return ApiOutcome("no_token", "no GITHUB_TOKEN or GITLAB_TOKEN in the environment")
     settings = getattr(options, "settings", None) or {}
-    target = resolve_target(_origin(workspace), settings, getattr(options, "api_url", None))
+    target = resolve_target(origin_remote(workspace), settings, getattr(options, "api_url", None))
     if isinstance(target, str):
         return ApiOutcome("no_token", target)
     try:
@@ -82,16 +82,6 @@ def fetch(workspace: Workspace, options: Any) -> ApiOutcome:
         return ApiOutcome(status_of(exc), exc.reason,
                           inventory=[InventoryEntry(target.api_url, f"{target.kind}-api", _entry_status(exc),
                                                     exc.reason, evidence=NAME)])
-
-
-def _origin(workspace: Workspace) -> Any:
-    if not workspace.is_git:
-        return None
-    url = workspace.git_text("config", "--no-includes", "--get", "remote.origin.url")
-    try:
-        return parse_remote(url) if url else None  # no origin remote, unreadable config: the API is not asked
-    except ValueError:  # an invalid port in the URL
-        return None
 
 
 def _entry_status(error: ForgeError) -> str:
