@@ -52,11 +52,11 @@ def load_config_at_ref(workspace: Workspace, ref: str) -> Config:
 
 
 def _commit_of(workspace: Workspace, ref: str) -> tuple[GitObjects, Any]:
-    if workspace.git_dir is None or workspace.common_dir is None:
+    if workspace.located_git_dir is None or workspace.common_dir is None:
         raise UsageError(f"--config-ref {ref}: {workspace.root} is not a git repository")
     if not ref or ref.startswith("-") or any(c in ref for c in "\n\0"):
         raise UsageError(f"--config-ref {ref!r}: not a git ref")
-    objects = GitObjects(workspace.git_dir, workspace.common_dir)
+    objects = GitObjects(workspace.located_git_dir, workspace.common_dir)
     commit = objects.commit(ref)
     if commit is None:
         raise UsageError(f"--config-ref {ref}: no such commit in this clone (fetch it first, e.g. "

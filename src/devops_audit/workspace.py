@@ -20,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -79,7 +80,14 @@ class Workspace:
     # -- git -----------------------------------------------------------------------------------
     @cached_property
     def git_dir(self) -> Path | None:
-        """The repository's git directory, or None (not git, or a `.git` refused as leading elsewhere)."""
+        """The git directory git may run on: `located_git_dir`, unless its configuration would block git."""
+        located = self.located_git_dir
+        return None if located is None else self._usable_git_dir(located)
+
+    @cached_property
+    def located_git_dir(self) -> Path | None:
+        """The repository's git directory, or None (not git, or a `.git` refused as leading elsewhere); read in
+        pure Python by `--config-ref` even where its configuration would block a git process."""
         dot_git = self.root / ".git"
         if not os.path.lexists(dot_git):
             return self.root if _is_bare(self.root) else None
@@ -100,6 +108,14 @@ class Workspace:
             return None
         return real if real.is_dir() else None
 
+    def _usable_git_dir(self, git_dir: Path) -> Path | None:
+        """`git_dir`, unless its configuration would make every git command block (then refused, named)."""
+        blocking = _blocking_config(git_dir)
+        if blocking:
+            self._problem(".git", "error", f"{blocking}: git would wait on it; refused, its history is not read")
+            return None
+        return git_dir
+
     @property
     def is_git(self) -> bool:
         return self.git_dir is not None
@@ -107,7 +123,7 @@ class Workspace:
     @cached_property
     def common_dir(self) -> Path | None:
         """Where a linked worktree's shared metadata (objects, refs, `shallow`) lives."""
-        return None if self.git_dir is None else _common_dir(self.git_dir)
+        return None if self.located_git_dir is None else _common_dir(self.located_git_dir)
 
     def git_run(self, *args: str, ok_codes: tuple[int, ...] = (0,), timeout: float = 120.0) -> bytes:
         """One hardened git command on this repository (`gitcmd.run_git`); raises GitError."""
@@ -416,6 +432,52 @@ def _is_bare(path: Path) -> bool:
     except OSError:
         return False
     return head.startswith(b"ref: refs/") or (len(head) in (40, 64) and all(c in b"0123456789abcdef" for c in head))
+
+
+_INCLUDE_SECTION = re.compile(r"^\s*\[\s*include(?:if\b[^\]]*)?\s*\]", re.IGNORECASE)
+_ANY_SECTION = re.compile(r"^\s*\[")
+_INCLUDE_PATH = re.compile(r"^\s*path\s*=\s*(.*?)\s*$", re.IGNORECASE)
+MAX_INCLUDE_DEPTH = 10  # git's own limit
+
+
+def _blocking_config(git_dir: Path) -> str | None:
+    """Why git would block reading this repository's configuration: a config file, or a file it includes
+    (`[include] path`, `[includeIf ...] path`, followed as git does), that is a FIFO, a device or a folder.
+    A missing include is fine (git skips it); only the type is checked, nothing is followed outside reads."""
+    configs = [git_dir / "config", git_dir / "config.worktree", _common_dir(git_dir) / "config"]
+    return next((reason for config in dict.fromkeys(configs) if (reason := _config_blocks(config, 0))), None)
+
+
+def _config_blocks(config: Path, depth: int) -> str | None:
+    try:
+        mode = os.stat(config).st_mode
+    except (OSError, ValueError):
+        return None  # absent: git reads nothing there
+    if not stat.S_ISREG(mode):
+        return f"git configuration {config.name} is {_kind_of(mode)}"
+    if depth >= MAX_INCLUDE_DEPTH:
+        return None
+    try:
+        with open(config, "rb") as handle:
+            text = handle.read(MiB).decode("utf-8", "replace")
+    except OSError:
+        return None
+    in_include = False
+    for line in text.splitlines():
+        if _ANY_SECTION.match(line):
+            in_include = bool(_INCLUDE_SECTION.match(line))
+            continue
+        found = _INCLUDE_PATH.match(line) if in_include else None
+        if not found:
+            continue
+        value = found.group(1).strip().strip('"')
+        if not value or value.startswith("~"):
+            continue  # git expands `~` with HOME, an empty folder under gitcmd
+        target = Path(value) if os.path.isabs(value) else config.parent / value
+        reason = _config_blocks(target, depth + 1)
+        if reason:
+            return f"{config.name} includes {value!r}, and {reason.removeprefix('git configuration ')}"
+    return None
 
 
 def _common_dir(git_dir: Path) -> Path:
