@@ -129,3 +129,11 @@ def test_the_action_requirements_are_what_uv_exports(tmp_path):
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=120)
     body = "\n".join(line for line in REQUIREMENTS.read_text().splitlines() if not line.startswith("#"))
     assert out.read_text().strip() == body.strip()
+
+
+def test_the_lock_holds_every_runtime_dependency_the_package_declares():
+    """A dependency added to pyproject.toml without `uv lock` would be missing from the Action's install."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.split(r"[<>=!~;\[ ]", spec, maxsplit=1)[0].lower().replace("_", "-") for spec in declared}
+    locked = {d["name"] for d in _lock_packages()["devops-audit"].get("dependencies", [])}
+    assert names == locked
