@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from devops_audit.collectors.ci.follow.model import Call, Definitions, Target, line_of_key, options_and_words
+from devops_audit.collectors.ci.follow.model import Call, Definitions, Target, json_scripts, options_and_words
 
 NAME = "composer"
 FILES = ("composer.json",)
@@ -29,17 +27,8 @@ def match(argv: tuple[str, ...]) -> Call | None:
 
 
 def parse(text: str, path: str) -> Definitions:
-    data = json.loads(text)
-    scripts = data.get("scripts") if isinstance(data, dict) else None
-    targets: dict[str, Target] = {}
-    start = max(text.find('"scripts"'), 0)
-    for name, value in scripts.items() if isinstance(scripts, dict) else ():
-        line = line_of_key(text, name, start)
-        target = Target(name, line)
-        for command in [value] if isinstance(value, str) else value if isinstance(value, list) else []:
-            if isinstance(command, str):
-                target.commands.append((_command(command), line))
-        targets[name] = target
+    targets = {name: Target(name, line, [(_command(command), line) for command in commands])
+               for name, line, commands in json_scripts(text)}
     return Definitions(targets)
 
 

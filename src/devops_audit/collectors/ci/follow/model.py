@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["Call", "Target", "Definitions", "line_of_key", "options_and_words"]
+__all__ = ["Call", "Target", "Definitions", "json_scripts", "line_of_key", "options_and_words"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,17 @@ def line_of_key(text: str, key: str, start: int = 0) -> int:
     pattern = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*[:=]""", re.MULTILINE)
     found = pattern.search(text, start)
     return text.count("\n", 0, found.start() if found else start) + 1
+
+
+def json_scripts(text: str) -> Iterator[tuple[str, int, list[str]]]:
+    """The `scripts` map of a package.json or composer.json: (name, line, commands), a command being a string or
+    each string of a list; anything else in the file is ignored."""
+    data = json.loads(text)
+    scripts = data.get("scripts") if isinstance(data, dict) else None
+    start = max(text.find('"scripts"'), 0)
+    for name, value in scripts.items() if isinstance(scripts, dict) else ():
+        commands = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        yield name, line_of_key(text, name, start), [c for c in commands if isinstance(c, str)]
 
 
 def options_and_words(argv: tuple[str, ...], with_value: frozenset[str]) -> tuple[dict[str, str], list[str]]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from devops_audit.collectors.ci.follow.model import Call, Definitions, Target, line_of_key, options_and_words
+from devops_audit.collectors.ci.follow.model import Call, Definitions, Target, json_scripts, options_and_words
 
 NAME = "package.json"
 FILES = ("package.json",)
@@ -40,17 +38,8 @@ def match(argv: tuple[str, ...]) -> Call | None:
 
 
 def parse(text: str, path: str) -> Definitions:
-    data = json.loads(text)
-    scripts = data.get("scripts") if isinstance(data, dict) else None
-    targets: dict[str, Target] = {}
-    if not isinstance(scripts, dict):
-        return Definitions(targets)
-    start = text.find('"scripts"')
-    for name, command in scripts.items():
-        if not isinstance(command, str):
-            continue
-        line = line_of_key(text, name, max(start, 0))
-        targets[name] = Target(name, line, [(command, line)])
+    targets = {name: Target(name, line, [(commands[0], line)])
+               for name, line, commands in json_scripts(text) if len(commands) == 1}  # npm: a string each
     for name, target in targets.items():
         if f"pre{name}" in targets:
             target.before.append(f"pre{name}")
