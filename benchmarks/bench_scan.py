@@ -143,10 +143,11 @@ def real_clone(entry: dict, cache: Path, template: str) -> Path | str:
     commit = str(entry["commit"])  # an all-digit hash reads as a YAML number
     dest = cache / f"{owner}+{name}"
     try:
-        if not (dest / ".git").is_dir():
+        fresh = not (dest / ".git").is_dir()
+        if fresh:
             source = template.format(origin=entry["origin"], owner=owner, name=name)
             git("clone", "--quiet", "--no-checkout", "--", source, str(dest))
-        if git("rev-parse", "HEAD", cwd=dest).strip() != commit:
+        if fresh or git("rev-parse", "HEAD", cwd=dest).strip() != commit:  # a --no-checkout clone has no tree yet
             git("checkout", "--quiet", "--force", "-B", str(entry["branch"]), commit, cwd=dest)
     except subprocess.CalledProcessError as exc:
         reason = (exc.stderr or "").strip().splitlines()

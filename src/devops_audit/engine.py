@@ -74,12 +74,12 @@ def evaluate(policies: PolicySet, evidence: dict[str, Evidence],
     variables: dict[str, Any] = {name: None for name in named}
     variables.update({name: (ev.facts if ev.present else None) for name, ev in evidence.items()})
     variables["evidence"] = {**{name: False for name in named}, **{n: ev.present for n, ev in evidence.items()}}
-    variables["params"] = {}
-    context = new_context(variables)
+    changing: dict[str, Any] = {"params": {}}  # the indicator's, set by `_judge`
+    context = new_context(variables, changing)
     tasks = [(indicator, {**indicator.params, **overrides.get(indicator.id, {})})
              for indicator in policies.indicators if indicator.id not in disabled]
     # each indicator within the CEL time budget (a forked child: the Rust core cannot be interrupted)
-    judged = bounded_map(lambda task: _detached(_judge(task[0], task[1], evidence, context)), tasks)
+    judged = bounded_map(lambda task: _detached(_judge(task[0], task[1], evidence, context, changing)), tasks)
     return [_attached(verdict, indicator, params, evidence) for verdict, (indicator, params) in zip(judged, tasks)]
 
 
@@ -132,11 +132,12 @@ class PartResult:
     errors: list[InventoryEntry] = field(default_factory=list)
 
 
-def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evidence], context: Any) -> Verdict:
+def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evidence], context: Any,
+           changing: dict[str, Any]) -> Verdict:
     messages = {**_DEFAULT_MESSAGES, **indicator.messages}
     missing = _missing(indicator.evidence, indicator.evidence_any, evidence)
     anchor = [Location(_anchor(indicator, evidence), 1)]
-    context.add_variable("params", params)
+    changing["params"] = params
     if "applies" in indicator.programs:
         try:
             applies = indicator.programs["applies"].execute(context)
