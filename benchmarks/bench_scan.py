@@ -11,7 +11,8 @@ Run it from the project root with the sources to measure first on the path
 Without `--real` or `--scaling`: cold scans of the given folders (default: the corpus's `*/repo`).
 
 `--real`: the repositories of `benchmarks/real-repos.yaml`, cloned with their whole history into the cache
-(`--cache`, default `~/.cache/devops-audit-bench`) once and checked out at the listed commit. `--clone-from`
+(`--cache`, default `~/.cache/devops-audit-bench`) once and checked out at the listed commit, then `git status`
+runs once (the index refreshed, as in a clone someone works in). `--clone-from`
 is where to clone from, a template with `{origin}`, `{owner}` and `{name}` (default `{origin}`, the GitHub
 URL; e.g. `/srv/mirrors/{owner}/{name}.git` for local mirrors). A repository that cannot be cloned, or whose
 listed commit is missing, is skipped with the reason printed. Prints per repository: files, commits, the cold
@@ -149,6 +150,10 @@ def real_clone(entry: dict, cache: Path, template: str) -> Path | str:
             git("clone", "--quiet", "--no-checkout", "--", source, str(dest))
         if fresh or git("rev-parse", "HEAD", cwd=dest).strip() != commit:  # a --no-checkout clone has no tree yet
             git("checkout", "--quiet", "--force", "-B", str(entry["branch"]), commit, cwd=dest)
+            # as a developer's clone is: `git status` run once. Right after a checkout every file is "racily
+            # clean" (written in the index's second) and each status re-reads them all until one writes the
+            # index back, which the fleet's own (read-only) status never does
+            git("status", "--porcelain", cwd=dest)
     except subprocess.CalledProcessError as exc:
         reason = (exc.stderr or "").strip().splitlines()
         return f"git {exc.cmd[1]} failed: {reason[-1] if reason else f'exit {exc.returncode}'}"
