@@ -1,7 +1,7 @@
 """The repository's file list grouped once, so that a glob looks only at the files that could match it.
 
-Three groupings, each built on first use by one pass over the sorted list: by folder, by base name, and by
-ending (the name from its last dot, `.py`; a name without a dot is its own ending). A glob's fixed parts say
+The files are grouped by folder and by base name (one pass over the sorted list); on first use, the distinct names by ending (from the name's last dot, `.py`; a name without a dot is its own ending) and by first
+character, and the folders by their first part. A glob's fixed parts say
 which group holds every file it can match: `*/Dockerfile` needs a file named `Dockerfile`, `*Test.java` one
 ending in `.java`, `*.y*ml` one whose ending ends in `ml`, `k8s/*.yml` one under `k8s/`. Only those candidates
 are tested, with the glob's regular expression run in C (`filter`). Semantics are `fnmatch.fnmatchcase`:
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from fnmatch import translate
 from functools import cache, cached_property
 
@@ -28,14 +28,14 @@ class FileIndex:
     def __init__(self, files: list[str]) -> None:
         self.files = files
         self.file_set = frozenset(files)
-
-    @cached_property
-    def folders(self) -> dict[str, list[str]]:
-        """Folder (`""` at the top) -> the paths of the files directly in it."""
         folders: defaultdict[str, list[str]] = defaultdict(list)
-        for path in self.files:
-            folders[path.rpartition("/")[0]].append(path)
-        return dict(folders)
+        names: defaultdict[str, list[str]] = defaultdict(list)
+        for path in files:
+            folder, _, name = path.rpartition("/")
+            folders[folder].append(path)
+            names[name].append(path)
+        self.folders = dict(folders)  # folder (`""` at the top) -> the paths of the files directly in it
+        self.names = dict(names)  # base name -> the paths of the files with that name
 
     @cached_property
     def tops(self) -> dict[str, list[str]]:
@@ -47,12 +47,12 @@ class FileIndex:
         return dict(tops)
 
     @cached_property
-    def names(self) -> dict[str, list[str]]:
-        """Base name -> the paths of the files with that name."""
-        names: defaultdict[str, list[str]] = defaultdict(list)
-        for path in self.files:
-            names[path.rpartition("/")[2]].append(path)
-        return dict(names)
+    def initials(self) -> dict[str, list[str]]:
+        """First character -> the base names that start with it (a name's plain start is looked up there)."""
+        initials: defaultdict[str, list[str]] = defaultdict(list)
+        for name in self.names:
+            initials[name[:1]].append(name)
+        return dict(initials)
 
     @cached_property
     def endings(self) -> dict[str, list[str]]:
@@ -89,6 +89,15 @@ class FileIndex:
                     found.update(self.names[name])
         return sorted(found)
 
+    def matches(self, patterns: Iterable[str]) -> Iterator[str]:
+        """Files whose path or base name matches one of the globs, in no particular order, possibly repeated:
+        for a question that the first answer settles."""
+        for pattern in patterns:
+            yield from filter(_matcher(pattern), self._path_candidates(pattern))
+            if "/" not in pattern or "[" in pattern:
+                for name in filter(_matcher(pattern), self._name_candidates(pattern)):
+                    yield from self.names[name]
+
     def _path_candidates(self, pattern: str) -> Iterable[str]:
         """Every file the glob could match (more, never fewer)."""
         if not _WILDCARD.search(pattern):
@@ -99,8 +108,8 @@ class FileIndex:
         if "/" in tail:  # `*/Dockerfile`: a file named Dockerfile
             return self.names.get(tail.rpartition("/")[2], ())
         if "/" in head or not tail:  # `k8s/*.yml`, `Dockerfile.*`: a path that starts with `head`
-            return [path for folder in self._folders_starting(head) for path in self.folders.get(folder, ())]
-        return [path for name in self._name_candidates(pattern) for path in self.names[name]]
+            return (path for folder in self._folders_starting(head) for path in self.folders.get(folder, ()))
+        return (path for name in self._name_candidates(pattern) for path in self.names[name])
 
     def _folders_starting(self, head: str) -> list[str]:
         """The folders where a file's path can start with `head`."""
@@ -121,7 +130,7 @@ class FileIndex:
             return self.endings.get(tail[tail.rfind("."):], ())
         if tail:
             return [name for ending, names in self.endings.items() if ending.endswith(tail) for name in names]
-        return [name for name in self.names if name.startswith(head)]
+        return [name for name in self.initials.get(head[:1], ()) if name.startswith(head)] if head else self.names
 
 
 def _may_start(folder: str, head: str) -> bool:

@@ -191,7 +191,7 @@ class Workspace:
             return self._head_tree(bare)
         self.source = "index"
         records = [record.partition("\t") for record in out.decode("utf-8", "surrogateescape").split("\0")]
-        missing = {rel for meta, _, rel in records if meta.startswith("R ")}
+        missing = {rel for meta, _, rel in records if meta.startswith("R ")} if b"R " in out else set()  # R: git found it missing
         result = []
         for meta, _, rel in records:
             fields = meta.split()

@@ -123,7 +123,7 @@ def sort_files(index: FileIndex) -> Listing:
     """The facts' files found through the index: each glob visits only the files that can match it, and the
     folder tests (test folders, test data) run once per folder, not once per file."""
     listing = Listing(root=set(index.folders.get("", ())))
-    listing.python_files = sum(len(index.names[name]) for name in index.endings.get(".py", ()))
+    listing.python_files = sum(map(len, map(index.names.__getitem__, index.endings.get(".py", ()))))  # paths per name
     listing.alembic_versions = index.find(("*versions/*.py",))
     test_folders = [paths for folder, paths in index.folders.items()
                     if not TEST_DIRS.isdisjoint(folder.lower().split("/")) or "/src/test/" in f"/{folder}/"]
@@ -134,8 +134,7 @@ def sort_files(index: FileIndex) -> Listing:
     listing.requirements = [p for p in index.find_names(("requirements*",))
                             if _REQUIREMENTS.search(p) and not is_test_data(p)]
     for group, patterns in ANYWHERE.items():
-        hits = {*index.find(patterns), *index.find_names(patterns)}
-        listing.anywhere[group] = sorted(p for p in hits if not is_test_data(p))
+        listing.anywhere[group] = sorted(p for p in set(index.matches(patterns)) if not is_test_data(p))
     return listing
 
 

@@ -13,7 +13,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -79,10 +78,10 @@ def profile(workspace: Workspace, ci_facts: dict[str, Any] | None, settings: dic
     reasons = _file_reasons(workspace, table) + _ci_reasons(ci_facts, table)
     if any(r.trait == "published" for r in reasons):
         reasons = [r for r in reasons if not r.weak]
-    has_code = bool(_matching(workspace, tuple(table["code_files"]), first=True))
+    has_code = any(not is_test_path(p) for p in workspace.index.matches(table["code_files"]))
     if has_code or reasons:
         reasons = [r for r in reasons if r.trait != "documentation" or not has_code]
-    elif documents := _matching(workspace, ("*.md", "*.rst", "*.adoc"), first=True):
+    elif documents := _matching(workspace, ("*.md", "*.rst", "*.adoc")):
         reasons.append(Reason("documentation", documents[0], "only documentation sources, no code"))
     traits = sorted({r.trait for r in reasons})
     kind = next((row["kind"] for row in table["kinds"] if set(row["traits"]) <= set(traits)), "other")
@@ -99,12 +98,9 @@ def profile(workspace: Workspace, ci_facts: dict[str, Any] | None, settings: dic
     return Profile(kind, source, traits, reasons, lockless, fixes)
 
 
-def _matching(workspace: Workspace, globs: tuple[str, ...], *, first: bool = False) -> list[str]:
-    """Files outside test folders whose path or name matches one of the globs (`*` crosses `/`), in file order;
-    only the first one with `first`."""
-    index = workspace.index
-    found = (p for p in sorted({*index.find(globs), *index.find_names(globs)}) if not is_test_path(p))
-    return list(islice(found, 1)) if first else list(found)
+def _matching(workspace: Workspace, globs: tuple[str, ...]) -> list[str]:
+    """Files outside test folders whose path or name matches one of the globs (`*` crosses `/`), in file order."""
+    return [p for p in sorted(set(workspace.index.matches(globs))) if not is_test_path(p)]
 
 
 def _file_reasons(workspace: Workspace, table: dict[str, Any]) -> list[Reason]:
