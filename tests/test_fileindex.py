@@ -14,7 +14,8 @@ FILES = sorted([
     "k8sx/a.yml", "k8s/base/deploy.yaml", "dir.py/f", "src/app/migrations/0001_init.py", "db/versions/abc.py",
     "src/test/java/FooTest.java", "tests/test_x.py", "lib/a.tar.gz", "requirements-dev.txt",
     "sub/requirements.txt", ".eslintrc.json", "web/.eslintrc.js", "helm/chart/values.yaml", "values-prod.yml",
-    "a/b/c/settings/x.py", "settings/base.py", "weird\nname.py", "x[1].txt",
+    "a/b/c/settings/x.py", "settings/base.py", "weird\nname.py", "x[1].txt", "a/migrations/0x/y.py",
+    "migrations/0002.py", "versions/a/b.py", "old_versions/c.py",
 ])
 PATTERNS = sorted({
     *(p for patterns in ANYWHERE.values() for p in patterns), *TEST_FILE_PATTERNS, *ARTIFACTS,
