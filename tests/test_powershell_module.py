@@ -9,6 +9,7 @@ from helpers import scan_dict, verdicts, write
 
 from devops_audit.classify import default_classifier
 from devops_audit.collectors.files import sort_files
+from devops_audit.fileindex import FileIndex
 
 CI_TEST = """\
 name: CI Tests
@@ -87,10 +88,10 @@ def test_build_script_switches_and_powershell_publishing_are_recognised():
 
 
 def test_pester_files_under_a_capitalised_tests_folder_are_tests():
-    listing = sort_files(["Tests/Rules/AvoidAlias.tests.ps1", "Module/Public/Get-Thing.Tests.ps1",
-                          "PSCompatibilityCollector/Tests/Cmdlet.ps1", "Engine/Helper.cs"])
-    assert listing.tests == ["Tests/Rules/AvoidAlias.tests.ps1", "Module/Public/Get-Thing.Tests.ps1",
-                             "PSCompatibilityCollector/Tests/Cmdlet.ps1"]
+    listing = sort_files(FileIndex(sorted(["Tests/Rules/AvoidAlias.tests.ps1", "Module/Public/Get-Thing.Tests.ps1",
+                                           "PSCompatibilityCollector/Tests/Cmdlet.ps1", "Engine/Helper.cs"])))
+    assert listing.tests == ["Module/Public/Get-Thing.Tests.ps1", "PSCompatibilityCollector/Tests/Cmdlet.ps1",
+                             "Tests/Rules/AvoidAlias.tests.ps1"]
 
 
 def test_powershell_module_with_a_onebranch_release_pipeline(tmp_path: Path):

@@ -30,6 +30,7 @@ from typing import Any
 
 from devops_audit.errors import EvidenceError, TargetError
 from devops_audit.facts import InventoryEntry
+from devops_audit.fileindex import FileIndex
 from devops_audit.gitcmd import BlobReader, GitError, run_git
 
 __all__ = ["Workspace", "GitInfo", "MiB", "SKIPPED_DIRS"]
@@ -44,6 +45,7 @@ SKIPPED_DIRS = frozenset(
 EVIDENCE_FOLDERS = {".github/workflows": "ci", ".github": "ci", ".circleci": "ci", ".gitlab": "ci",
                     ".azure-pipelines": "ci"}
 _SUBMODULE_MODE = "160000"
+_SYMLINK_MODE = "120000"
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,12 @@ class Workspace:
 
     @cached_property
     def file_set(self) -> frozenset[str]:
-        return frozenset(self.files)
+        return self.index.file_set
+
+    @cached_property
+    def index(self) -> FileIndex:
+        """`files` grouped by folder, name and ending: glob look-ups that visit only the files that can match."""
+        return FileIndex(self.files)
 
     def is_excluded(self, path: str) -> bool:
         return any(fnmatch.fnmatch(path, pattern) or path.startswith(pattern.rstrip("/") + "/")
@@ -175,42 +182,43 @@ class Workspace:
 
     def _git_files(self) -> list[str] | None:
         bare = self.git_dir == self.root
-        try:
-            out = b"" if bare else self.git_run("ls-files", "-z", "-s", "-t")
+        try:  # `-d` adds an `R` record after each tracked path missing from the folder (git lstats them, in C)
+            out = b"" if bare else self.git_run("ls-files", "-z", "-s", "-t", "-d")
         except GitError as exc:
             self._problem(".git", "error", f"{exc}; files were listed from the folder instead")
             return None
         if not out.strip(b"\0"):
             return self._head_tree(bare)
         self.source = "index"
+        records = [record.partition("\t") for record in out.decode("utf-8", "surrogateescape").split("\0")]
+        missing = {rel for meta, _, rel in records if meta.startswith("R ")} if b"R " in out else set()  # R: git found it missing
         result = []
-        for record in out.decode("utf-8", "surrogateescape").split("\0"):
-            meta, _, rel = record.partition("\t")
+        for meta, _, rel in records:
             fields = meta.split()
-            if not rel or len(fields) != 4 or fields[3] not in ("0", "2"):
+            if not rel or len(fields) != 4 or fields[0] == "R" or fields[3] not in ("0", "2"):
                 continue  # conflict stages 1 and 3 repeat a path already listed
             tag, mode, blob = fields[0], fields[1], fields[2]
             if mode == _SUBMODULE_MODE:
                 self._problem(rel, "skipped", "a git submodule: its files are not part of this scan (scan it on its own)")
                 continue
-            kept = self._tracked(rel, blob, sparse=tag == "S")
-            if kept:
+            plain = tag != "S" and mode != _SYMLINK_MODE and rel not in missing  # nothing to look at
+            if plain or self._tracked(rel, blob, mode, sparse=tag == "S", missing=rel in missing):
                 result.append(rel)
         return result
 
-    def _tracked(self, rel: str, blob: str, *, sparse: bool) -> bool:
-        """Whether a tracked path stays listed; records why when it does not."""
-        full = self.root / rel
-        try:
-            info = os.lstat(full)
-        except OSError:
-            if sparse:  # outside the sparse checkout: read the committed content
-                self._blobs[rel] = blob
-                return True
+    def _tracked(self, rel: str, blob: str, mode: str, *, sparse: bool, missing: bool) -> bool:
+        """Whether a tracked path stays listed; records why when it does not. Git said which paths are missing
+        (`missing`); only sparse entries (git does not look for those) and symlinks are looked at here, not every
+        file: whatever the folder holds, each read checks its path again (`resolve`, then no FIFO or folder)."""
+        full = os.path.join(self.root, rel)
+        if sparse and not os.path.lexists(full):  # outside the sparse checkout: read the committed content
+            self._blobs[rel] = blob
+            return True
+        if missing:
             self._problem(rel, "skipped", "tracked but missing from the working folder (deleted, or a broken "
                           "checkout): not read")
             return False
-        if stat.S_ISLNK(info.st_mode) and os.path.isdir(full):
+        if mode == _SYMLINK_MODE and os.path.islink(full) and os.path.isdir(full):
             self._symlinked_folder(rel)
             return False
         return True  # a FIFO, a device or a folder stays listed: reading it is a located error

@@ -16,6 +16,7 @@ from devops_audit.collectors import unexpected_content
 from devops_audit.collectors.ci.pipelines import is_test_data
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location, to_data
+from devops_audit.fileindex import FileIndex
 from devops_audit.globs import globs
 from devops_audit.workspace import Workspace
 from devops_audit.yamlsafe import line_of
@@ -118,45 +119,29 @@ class Listing:
     python_files: int = 0
 
 
-def sort_files(files: list[str]) -> Listing:
-    """Every file looked at once: a few set lookups and `endswith` calls each; globs only on the rare hit."""
-    listing = Listing()
-    wanted = globs(tuple(p for patterns in ANYWHERE.values() for p in patterns))
-    # a file name has no `/`, so globs with a `/` (outside a `[...]` set) can only match its path
-    wanted_name = globs(tuple(p for p in wanted.patterns if "/" not in p or "[" in p))
-    migration = globs(tuple(pattern for _, pattern in MIGRATIONS))
-    is_test_file = globs(TEST_FILE_PATTERNS)
-    is_artifact = globs(ARTIFACTS)
-    alembic = globs(("*versions/*.py",))
-    for path in files:
-        folder, _, name = path.rpartition("/")
-        folders = folder.split("/") if folder else []
-        if not folders:
-            listing.root.add(path)
-        if name.endswith(".py"):
-            listing.python_files += 1
-            if alembic(path):
-                listing.alembic_versions.append(path)
-        if is_test_file(name) or not TEST_DIRS.isdisjoint(f.lower() for f in folders) or "/src/test/" in f"/{path}":
-            listing.tests.append(path)
-        if (is_artifact(name) or path.startswith("dist/")) and not _artifact_allowed(path, folders):
-            listing.artifacts.append(path)
-        if migration(path):
-            listing.migrations.update(tool for tool, pattern in MIGRATIONS if globs((pattern,))(path))
-        if _REQUIREMENTS.search(path) and not is_test_data(path):
-            listing.requirements.append(path)
-        if (wanted_name(name) or wanted(path)) and not is_test_data(path):
-            for group, patterns in ANYWHERE.items():
-                match = globs(patterns)
-                if match(path) or match(name):
-                    listing.anywhere[group].append(path)
+def sort_files(index: FileIndex) -> Listing:
+    """The facts' files found through the index: each glob visits only the files that can match it, and the
+    folder tests (test folders, test data) run once per folder, not once per file."""
+    listing = Listing(root=set(index.folders.get("", ())))
+    listing.python_files = sum(map(len, map(index.names.__getitem__, index.endings.get(".py", ()))))  # paths per name
+    listing.alembic_versions = index.find(("*versions/*.py",))
+    test_folders = [paths for folder, paths in index.folders.items()
+                    if not TEST_DIRS.isdisjoint(folder.lower().split("/")) or "/src/test/" in f"/{folder}/"]
+    listing.tests = sorted({*index.find_names(TEST_FILE_PATTERNS), *(p for paths in test_folders for p in paths)})
+    artifacts = {*index.find_names(ARTIFACTS), *index.under("dist")}
+    listing.artifacts = sorted(p for p in artifacts if not _artifact_allowed(p, p.split("/")[:-1]))
+    listing.migrations = {tool for tool, pattern in MIGRATIONS if index.find((pattern,))}
+    listing.requirements = [p for p in index.find_names(("requirements*",))
+                            if _REQUIREMENTS.search(p) and not is_test_data(p)]
+    for group, patterns in ANYWHERE.items():
+        listing.anywhere[group] = sorted(p for p in set(index.matches(patterns)) if not is_test_data(p))
     return listing
 
 
 def collect(workspace: Workspace, options: Any) -> Evidence:
     files = workspace.files  # already without the config's `exclude` globs
     inventory: list[InventoryEntry] = []
-    listing = sort_files(files)
+    listing = sort_files(workspace.index)
     root_files = listing.root
     anywhere = listing.anywhere
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -74,15 +75,13 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
 
 def profile(workspace: Workspace, ci_facts: dict[str, Any] | None, settings: dict[str, Any]) -> Profile:
     table = _table()
-    files = [p for p in workspace.files if not is_test_path(p)]
-    reasons = _file_reasons(workspace, files, table) + _ci_reasons(ci_facts, table)
+    reasons = _file_reasons(workspace, table) + _ci_reasons(ci_facts, table)
     if any(r.trait == "published" for r in reasons):
         reasons = [r for r in reasons if not r.weak]
-    has_code = _matcher(tuple(table["code_files"]))(files)
-    documents = [p for p in files if p.endswith((".md", ".rst", ".adoc"))]
+    has_code = any(not is_test_path(p) for p in workspace.index.matches(table["code_files"]))
     if has_code or reasons:
         reasons = [r for r in reasons if r.trait != "documentation" or not has_code]
-    elif documents:
+    elif documents := _matching(workspace, ("*.md", "*.rst", "*.adoc")):
         reasons.append(Reason("documentation", documents[0], "only documentation sources, no code"))
     traits = sorted({r.trait for r in reasons})
     kind = next((row["kind"] for row in table["kinds"] if set(row["traits"]) <= set(traits)), "other")
@@ -94,27 +93,33 @@ def profile(workspace: Workspace, ci_facts: dict[str, Any] | None, settings: dic
         traits = sorted(implied | (set(traits) - structural))
     if "database" in settings:
         traits = sorted(set(traits) - {"database"} | ({"database"} if settings["database"] else set()))
-    lockless = {name: _pinning(workspace, files, row) for name, row in table["ecosystems"].items() if not row["lockfile"]}
+    lockless = {name: _pinning(workspace, row) for name, row in table["ecosystems"].items() if not row["lockfile"]}
     fixes = {name: " ".join(str(row["fix"]).split()) for name, row in table["ecosystems"].items()}
     return Profile(kind, source, traits, reasons, lockless, fixes)
 
 
-def _file_reasons(workspace: Workspace, files: list[str], table: dict[str, Any]) -> list[Reason]:
+def _matching(workspace: Workspace, globs: tuple[str, ...]) -> list[str]:
+    """Files outside test folders whose path or name matches one of the globs (`*` crosses `/`), in file order."""
+    return [p for p in sorted(set(workspace.index.matches(globs))) if not is_test_path(p)]
+
+
+def _file_reasons(workspace: Workspace, table: dict[str, Any]) -> list[Reason]:
+    """The first file of each signal row (in file order) that gives its trait; only the files a row's globs
+    match are looked at, and a file's content only until one qualifies."""
     private = table["private_packages"]
     reasons = []
-    every_glob = _path_matcher(tuple(g for row in table["signals"] for g in row["files"]))
-    files = [p for p in files if every_glob(p)]  # one pass over the tree; the rows look at the few candidates
     for row in table["signals"]:
         unless = _path_matcher(tuple(row.get("unless") or ()))
-        hits = [p for p in files if _path_matcher(tuple(row["files"]))(p) and not unless(p)
-                and not (row.get("root") and "/" in p)]
+        hits: Iterator[str] = (p for p in _matching(workspace, tuple(row["files"]))
+                               if not unless(p) and not (row.get("root") and "/" in p))
         if row.get("content"):
-            hits = [p for p in hits if _contains(workspace, p, row["content"])]
+            hits = (p for p in hits if _contains(workspace, p, row["content"]))
         if row["trait"] == "published":
-            hits = [p for p in hits if not (_path_matcher(tuple(private["files"]))(p)
-                                            and _contains(workspace, p, private["content"]))]
-        if hits:
-            reasons.append(Reason(row["trait"], hits[0], row["reason"], bool(row.get("weak"))))
+            hits = (p for p in hits if not (_path_matcher(tuple(private["files"]))(p)
+                                             and _contains(workspace, p, private["content"])))
+        hit = next(hits, None)
+        if hit is not None:
+            reasons.append(Reason(row["trait"], hit, row["reason"], bool(row.get("weak"))))
     return reasons
 
 
@@ -155,17 +160,17 @@ def _is_deployment(job: dict[str, Any], steps: list[dict[str, Any]], rules: dict
     return re.search(rules["deployment_environments"], target) is not None
 
 
-def _pinning(workspace: Workspace, files: list[str], row: dict[str, Any]) -> dict[str, Any]:
+def _pinning(workspace: Workspace, row: dict[str, Any]) -> dict[str, Any]:
     """For an ecosystem without lockfiles: whether the build pins and enforces its versions another way
     (`pinned` true / false, or None when a parent definition outside the repository may do it)."""
     rule = row.get("pinned_by") or {}
-    found = next((p for p in files if _path_matcher(tuple(rule.get("files") or ()))(p)
-                  and _contains(workspace, p, rule["content"])), "") if rule else ""
+    found = next((p for p in _matching(workspace, tuple(rule.get("files") or ()))
+                  if _contains(workspace, p, rule["content"])), "") if rule else ""
     pinned: bool | None = bool(found)
     parent = ""
     inherits = row.get("inherited_from") or {}
     if not found and inherits:
-        for path in (p for p in files if _path_matcher(tuple(inherits["files"]))(p) and "/" not in p):
+        for path in (p for p in _matching(workspace, tuple(inherits["files"])) if "/" not in p):
             match = _search(workspace, path, inherits["content"])
             if match:
                 pinned, parent = None, f"{match.group('group').strip()}:{match.group('artifact').strip()}"
@@ -200,11 +205,6 @@ def _path_matcher(globs: tuple[str, ...]) -> Any:
                 or name.startswith(prefixes)
                 or (regex is not None and (regex.match(path) is not None or regex.match(name) is not None)))
     return match
-
-
-def _matcher(globs: tuple[str, ...]) -> Any:
-    match = _path_matcher(globs)
-    return lambda paths: any(match(p) for p in paths)
 
 
 @cache

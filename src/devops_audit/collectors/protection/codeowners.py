@@ -310,13 +310,15 @@ class Ownership:
 def sensitive_paths(workspace: Workspace) -> list[tuple[str, str]]:
     """(path, kind) of CI configs and dependency manifests present, CI first, shallow before deep."""
     found: list[tuple[str, str]] = []
-    if any(p.startswith(".github/") for p in workspace.files):
+    index = workspace.index
+    if ".github" in index.tops:
         found.append((".github/", "ci"))
-    for path in workspace.files:
-        if path.startswith(".github/workflows/") and path.count("/") == 2 and path.endswith((".yml", ".yaml")):
+    for path in index.folders.get(".github/workflows", ()):
+        if path.endswith((".yml", ".yaml")):
             found.append((path, "ci"))
     found.extend((path, "ci") for path in CI_FILES if path in workspace.file_set)
-    manifests = [p for p in workspace.files if _is_manifest(p)]
+    candidates = [*index.named(*MANIFESTS), *index.find_names(("requirements*",))]
+    manifests = [p for p in dict.fromkeys(candidates) if _is_manifest(p)]
     found.extend((path, "dependencies") for path in sorted(manifests, key=lambda p: (p.count("/"), p)))
     return found
 
@@ -375,7 +377,7 @@ def _facts(workspace: Workspace, path: str | None, parsed: Parsed) -> dict[str, 
 
 def _sensitive(workspace: Workspace, ownership: Ownership, path: str, kind: str) -> dict[str, Any]:
     if path.endswith("/"):  # a directory: owned when every file in it is
-        members = [ownership.owners(p) for p in workspace.files if p.startswith(path)]
+        members = [ownership.owners(p) for p in workspace.index.under(path.rstrip("/"))]
         owners = sorted({o for found in members for o in found})
         return {"path": path, "kind": kind, "owned": all(members), "owners": owners}
     owners = ownership.owners(path)

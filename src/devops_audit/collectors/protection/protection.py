@@ -122,7 +122,8 @@ def applies_to(rule: BranchRule, candidates: list[str]) -> bool:
 # -- offline files -----------------------------------------------------------------------------
 def _offline(workspace: Workspace, options: Any) -> _Found:
     found = _Found()
-    paths = dict.fromkeys(p for p in workspace.files if EXPORTS.match(p))
+    candidates = sorted({*workspace.index.under(".github"), *workspace.index.under(".gitlab")})
+    paths = dict.fromkeys(p for p in candidates if EXPORTS.match(p))
     for path in _given(workspace, options, found):
         paths.setdefault(path)
     for path in paths:

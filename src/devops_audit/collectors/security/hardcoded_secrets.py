@@ -1,7 +1,7 @@
 """Secrets written as literal values into CI and deployment configuration. Values are never kept.
 
 Read: the CI files of every system (workflows, `.gitlab-ci.yml` and `.gitlab/`, Jenkinsfiles, Azure, CircleCI,
-Bitbucket), docker-compose files and Helm values, found with one precompiled pattern over the file list. Two
+Bitbucket), docker-compose files and Helm values, found through the workspace's file index. Two
 kinds of hit, judged by the value (`secret_values.secret_in`, shared with the committed-file check):
 - a variable whose name says it holds a secret (`*SECRET*`, `*PASSWORD*`, `*TOKEN*`, `*API_KEY*`, ...) set to
   a literal with the entropy of a secret (`KEYCLOAK_CLIENT_SECRET: 158a2075-...`), not to a reference (`$VAR`,
@@ -12,9 +12,6 @@ Only the variable name or the token kind is reported, with the line.
 """
 
 from __future__ import annotations
-
-import fnmatch
-import re
 
 from devops_audit.collectors.security.secret_files import SecretFile, is_test_path
 from devops_audit.collectors.security.secret_values import describe, secret_in
@@ -29,16 +26,13 @@ CONFIG_GLOBS = (
     ".circleci/config.yml", "bitbucket-pipelines.yml", "docker-compose*.yml", "docker-compose*.yaml",
     "compose.yml", "compose.yaml", "values*.yaml", "*/values*.yaml",
 )
-_CONFIG_FILE = re.compile("|".join(fnmatch.translate(glob) for glob in CONFIG_GLOBS))  # one pass, not files × globs
 _READ_LIMIT = 2 * MiB
 
 
 def hardcoded_secrets(workspace: Workspace) -> list[SecretFile]:
     """Every literal secret in the repository's CI and deployment configuration, by path and line."""
     found: list[SecretFile] = []
-    for path in workspace.files:
-        if not _CONFIG_FILE.match(path):
-            continue
+    for path in workspace.index.find(CONFIG_GLOBS):
         try:
             text = workspace.read_bytes(path, max_bytes=_READ_LIMIT).decode("utf-8", errors="replace")
         except EvidenceError:

@@ -1,6 +1,6 @@
 """Committed files that hold secrets, judged by what they contain, not by their names. Values are never kept.
 
-Candidates come from one precompiled pattern over the file names; each is then read:
+Candidates come from one precompiled pattern over the distinct file names; each is then read:
 - `.env`, `.env.<name>` (not `.example`, `.sample`, `.template`, ...): a line whose value is a secret
   (`secret_values.secret_in`: a well-known token format, or a high-entropy literal under a secret-like name);
   `FOO=env` or `DEBUG=1` is not a finding;
@@ -60,11 +60,10 @@ class SecretFile:
 
 def committed_secret_files(workspace: Workspace) -> list[SecretFile]:
     found = []
-    for path in workspace.files:
-        match = _CANDIDATE.match(path.rsplit("/", 1)[-1])
-        if match is None:
-            continue
-        kind = match.lastgroup or ""
+    names = workspace.index.names
+    candidates = sorted((path, match.lastgroup or "") for name in names if (match := _CANDIDATE.match(name))
+                        for path in names[name])
+    for path, kind in candidates:
         if kind == "env" and path.rsplit(".", 1)[-1].lower() in _ENV_TEMPLATES:
             continue  # a template documents the variables; its values are placeholders
         data = _read(workspace, path)

@@ -38,7 +38,7 @@ _RESPONSE = re.compile(r"respon|acknowledg|reply|replies|get back|triage|within|
 
 def find_security_policy(workspace: Workspace) -> str | None:
     """The repository's security policy file, by the forges' lookup order (root, .github, docs)."""
-    near_top = [p for p in workspace.files if p.count("/") <= 1]  # every candidate is at most one folder deep
+    near_top = _files_in(workspace, "", ".github", "docs")
     for folder in _FOLDERS:
         for path in near_top:
             if path.lower().startswith(folder) and path[len(folder):].lower() in _NAMES:
@@ -47,10 +47,15 @@ def find_security_policy(workspace: Workspace) -> str | None:
 
 
 def find_security_insights(workspace: Workspace) -> str | None:
-    for path in workspace.files:
+    for path in _files_in(workspace, "", ".github"):
         if path.lower() in _INSIGHTS or path.lower().startswith(".github/") and path[8:].lower() in _INSIGHTS:
             return path
     return None
+
+
+def _files_in(workspace: Workspace, *folders: str) -> list[str]:
+    """The files directly in these folders (any case: `.GitHub/`, `Docs/`), in file order."""
+    return sorted(p for folder, paths in workspace.index.folders.items() if folder.lower() in folders for p in paths)
 
 
 def inspect_security_policy(workspace: Workspace, path: str) -> dict[str, Any]:

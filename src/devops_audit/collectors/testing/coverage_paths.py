@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
 from devops_audit.workspace import Workspace
@@ -25,9 +24,7 @@ class PathMapper:
         self._root = workspace.root.as_posix().rstrip("/") + "/"
         self._files = workspace.file_set
         self._workspace = workspace
-        self._by_name: dict[str, list[str]] = defaultdict(list)
-        for path in workspace.files:
-            self._by_name[path.rsplit("/", 1)[-1]].append(path)
+        self._by_name = workspace.index.names
         self._cache: dict[str, str | None] = {}
 
     def find(self, raw: str) -> str | None:

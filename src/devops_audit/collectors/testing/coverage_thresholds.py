@@ -66,7 +66,7 @@ def find_thresholds(workspace: Workspace, config: CoverageConfig) -> tuple[list[
     found = [Threshold("coverage.py", "total", _percent(f.raw), f.raw, True, Location(f.path, f.line))
              for f in config.fail_under]
     inventory: list[InventoryEntry] = []
-    for path in workspace.files:
+    for path in _candidates(workspace):
         name = path.rsplit("/", 1)[-1]
         if not _may_hold_threshold(name, path) or path.count("/") > 4 or is_test_data(path):
             continue
@@ -85,6 +85,14 @@ def find_thresholds(workspace: Workspace, config: CoverageConfig) -> tuple[list[
             except EvidenceError as exc:
                 inventory.append(InventoryEntry(exc.path, "codecov", "error", exc.reason, exc.line))
     return found, inventory
+
+
+def _candidates(workspace: Workspace) -> list[str]:
+    """The files `_may_hold_threshold` can accept, from the file index (by name, ending, or name start)."""
+    index = workspace.index
+    return sorted({*index.named(*_SCRIPT_NAMES, "package.json", "pom.xml", "build.gradle", "build.gradle.kts"),
+                   *index.find_names(tuple(f"*{suffix}" for suffix in _SCRIPT_SUFFIXES)),
+                   *index.find_names(("jest.config.*", "vitest.config.*", "vite.config.*"))})
 
 
 def _may_hold_threshold(name: str, path: str) -> bool:

@@ -1,0 +1,152 @@
+"""The repository's file list grouped once, so that a glob looks only at the files that could match it.
+
+The files are grouped by folder and by base name (one pass over the sorted list); on first use, the distinct names by ending (from the name's last dot, `.py`; a name without a dot is its own ending) and by first
+character, and the folders by their first part. A glob's fixed parts say
+which group holds every file it can match: `*/Dockerfile` needs a file named `Dockerfile`, `*Test.java` one
+ending in `.java`, `*.y*ml` one whose ending ends in `ml`, `k8s/*.yml` one under `k8s/`. Only those candidates
+are tested, with the glob's regular expression run in C (`filter`). Semantics are `fnmatch.fnmatchcase`:
+case-sensitive, `*` also crosses `/`; a glob with a `[...]` set is tested against every file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from fnmatch import translate
+from functools import cache, cached_property
+
+__all__ = ["FileIndex"]
+
+_WILDCARD = re.compile(r"[*?\[]")
+_STAR_OR_ANY = re.compile(r"[*?]")
+
+
+class FileIndex:
+    """Lookups over a sorted list of repository paths; every answer is a sorted list of paths."""
+
+    def __init__(self, files: list[str]) -> None:
+        self.files = files
+        self.file_set = frozenset(files)
+        folders: defaultdict[str, list[str]] = defaultdict(list)
+        names: defaultdict[str, list[str]] = defaultdict(list)
+        for path in files:
+            folder, _, name = path.rpartition("/")
+            folders[folder].append(path)
+            names[name].append(path)
+        self.folders = dict(folders)  # folder (`""` at the top) -> the paths of the files directly in it
+        self.names = dict(names)  # base name -> the paths of the files with that name
+
+    @cached_property
+    def tops(self) -> dict[str, list[str]]:
+        """First folder of a path -> every folder under it (itself included); the top (`""`) has none."""
+        tops: defaultdict[str, list[str]] = defaultdict(list)
+        for folder in self.folders:
+            if folder:
+                tops[folder.partition("/")[0]].append(folder)
+        return dict(tops)
+
+    @cached_property
+    def initials(self) -> dict[str, list[str]]:
+        """First character -> the base names that start with it (a name's plain start is looked up there)."""
+        initials: defaultdict[str, list[str]] = defaultdict(list)
+        for name in self.names:
+            initials[name[:1]].append(name)
+        return dict(initials)
+
+    @cached_property
+    def endings(self) -> dict[str, list[str]]:
+        """`.py` (a name from its last dot), or the whole name when it has no dot -> the base names with it."""
+        endings: defaultdict[str, list[str]] = defaultdict(list)
+        for name in self.names:
+            dot = name.rfind(".")
+            endings[name[dot:] if dot >= 0 else name].append(name)
+        return dict(endings)
+
+    def named(self, *names: str) -> list[str]:
+        """Files with one of these base names, anywhere."""
+        return sorted({path for name in names for path in self.names.get(name, ())})
+
+    def under(self, folder: str) -> list[str]:
+        """Files anywhere below `folder` (a path without a trailing `/`)."""
+        prefix = folder + "/"
+        return sorted(path for name, paths in self.folders.items() if name == folder or name.startswith(prefix)
+                      for path in paths)
+
+    def find(self, patterns: Iterable[str]) -> list[str]:
+        """Files whose path matches any of the globs."""
+        found: set[str] = set()
+        for pattern in patterns:
+            found.update(filter(_matcher(pattern), self._path_candidates(pattern)))
+        return sorted(found)
+
+    def find_names(self, patterns: Iterable[str]) -> list[str]:
+        """Files whose base name matches any of the globs (a glob with a `/` outside a `[...]` set matches none)."""
+        found: set[str] = set()
+        for pattern in patterns:
+            if "/" not in pattern or "[" in pattern:
+                for name in filter(_matcher(pattern), self._name_candidates(pattern)):
+                    found.update(self.names[name])
+        return sorted(found)
+
+    def matches(self, patterns: Iterable[str]) -> Iterator[str]:
+        """Files whose path or base name matches one of the globs, in no particular order, possibly repeated:
+        for a question that the first answer settles."""
+        for pattern in patterns:
+            yield from filter(_matcher(pattern), self._path_candidates(pattern))
+            if "/" not in pattern or "[" in pattern:
+                for name in filter(_matcher(pattern), self._name_candidates(pattern)):
+                    yield from self.names[name]
+
+    def _path_candidates(self, pattern: str) -> Iterable[str]:
+        """Every file the glob could match (more, never fewer)."""
+        if not _WILDCARD.search(pattern):
+            return (pattern,) if pattern in self.file_set else ()
+        if "[" in pattern:
+            return self.files
+        plain = _STAR_OR_ANY.split(pattern)
+        head, tail = plain[0], plain[-1]
+        if "/" in tail:  # `*/Dockerfile`: a file named Dockerfile
+            return self.names.get(tail.rpartition("/")[2], ())
+        if "/" in head or not tail:  # `k8s/*.yml`, `Dockerfile.*`: a path that starts with `head`
+            return (path for folder in self._folders_starting(head) for path in self.folders.get(folder, ()))
+        inner = [part[:part.rfind("/") + 1] for part in plain[1:-1] if "/" in part]
+        if inner:  # `*/migrations/0*.py`: a file whose folder (with a `/` after it) holds `/migrations/`
+            return (path for folder, paths in self.folders.items() if all(i in f"{folder}/" for i in inner)
+                    for path in paths)
+        return (path for name in self._name_candidates(pattern) for path in self.names[name])
+
+    def _folders_starting(self, head: str) -> list[str]:
+        """The folders where a file's path can start with `head`."""
+        top, slash, _ = head.partition("/")
+        tops = [top] if slash else [t for t in self.tops if t.startswith(head)]
+        candidates = [folder for t in tops for folder in self.tops.get(t, ())]
+        return [f for f in candidates if _may_start(f, head)] + ([] if slash else [""])
+
+    def _name_candidates(self, pattern: str) -> Iterable[str]:
+        """Every base name the glob could match, from its plain ending (`*Test.java`: a name ending in `.java`,
+        `*.y*ml`: one whose ending ends in `ml`) or else its plain start."""
+        if not _WILDCARD.search(pattern):
+            return (pattern,) if pattern in self.names else ()
+        if "[" in pattern:
+            return self.names
+        head, tail = _STAR_OR_ANY.split(pattern, 1)[0], _STAR_OR_ANY.split(pattern)[-1]
+        if "." in tail:
+            return self.endings.get(tail[tail.rfind("."):], ())
+        if tail:
+            return [name for ending, names in self.endings.items() if ending.endswith(tail) for name in names]
+        return [name for name in self.initials.get(head[:1], ()) if name.startswith(head)] if head else self.names
+
+
+def _may_start(folder: str, head: str) -> bool:
+    """Whether a path in `folder` can start with `head`."""
+    prefix = folder + "/" if folder else ""
+    return prefix.startswith(head) or head.startswith(prefix)
+
+
+@cache
+def _matcher(pattern: str) -> Callable[[str], object]:
+    """The glob as a compiled test; a leading `*` becomes a search (C finds the plain text after it quickly)."""
+    bare = pattern.lstrip("*")
+    regex = re.compile(translate(bare))
+    return regex.search if bare != pattern else regex.match
