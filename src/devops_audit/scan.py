@@ -134,7 +134,8 @@ def needed_collectors(indicators: list[Any], disabled: set[str]) -> list[str]:
             continue
         needed.update(indicator.required_namespaces)
         text = " ".join([*indicator.expressions.values(), *(e for p in indicator.parts for e in p.expressions.values())])
-        needed.update(name for name in COLLECTORS if re.search(rf"\b{name}\b", text))
+        words = set(re.findall(r"\w+", text))  # a name made of word characters matches `\bname\b` iff it is a word
+        needed.update(name for name in COLLECTORS if name in words)
     if "project" in needed:
         needed.add("ci")  # the project profile reads the deploy and publish jobs
     return [name for name in COLLECTORS if name in needed]
