@@ -24,6 +24,7 @@ __all__ = ["main", "COMMANDS", "EXIT_OK", "EXIT_GATE_FAILED", "EXIT_USAGE", "EXI
 EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_TARGET, EXIT_INTERNAL = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 
+VERSION = f"devops-audit {__version__}"
 EXIT_CODES_HELP = ("exit codes: 0 gate passed, 1 gate failed, 2 usage/config/policy error, 3 target cannot be "
                    "scanned, 4 internal error (--debug shows the traceback)")
 
@@ -58,7 +59,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """Every command; given `argv`, only the command it names gets its arguments (and its module imported)."""
     parser = _Parser(prog="devops-audit", description="Check a repository against the CAICT DevOps maturity model.",
                      epilog=EXIT_CODES_HELP)
-    parser.add_argument("--version", action="version", version=f"devops-audit {__version__}")
+    parser.add_argument("--version", action="version", version=VERSION)
     _add_debug(parser, False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     # the top-level options take no value, so the first word that is not an option is the command
@@ -80,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else argv
     try:
+        if argv == ["--version"]:  # the usual probe: answered without building the parser
+            print(VERSION)
+            return EXIT_OK
         parser = build_parser(argv)
         args = parser.parse_args(argv)  # a usage error exits 2 here (SystemExit passes through)
         if not getattr(args, "handler", None):
