@@ -44,6 +44,9 @@ def test_a_row_is_compiled_only_when_a_script_holds_one_of_its_words():
 def test_a_config_row_is_compiled_at_once_with_re2():
     with pytest.raises(ValueError, match="RE2"):
         ToolRule.from_data({"tool": "x", "kinds": ["lint"], "commands": [r"\bx\b(?!y)"]}, trusted=False)
+    classifier = default_classifier().extended([{"tool": "acme", "kinds": ["lint"], "commands": [r"acme-lint\b"]}])
+    assert classifier.classify(run="run acme-lint now") == (["lint"], ["acme"])
+    assert classifier.classify(run="python -m pytest") == (["test"], ["pytest"])
 
 
 def test_the_words_never_hide_a_match():

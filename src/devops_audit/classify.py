@@ -145,7 +145,7 @@ class Classifier:
         for word, rules in self._by_word.items():
             if word in run:
                 candidates.update(dict.fromkeys(rules))
-        return [rule for rule in candidates if rule.commands.regex.search(run)]
+        return [rule for rule in candidates if rule.commands.regex.search(run) is not None]
 
 
 def _version(text: str) -> tuple[int, ...] | None:
