@@ -144,7 +144,7 @@ def test_an_internal_error_exits_4_with_one_line_and_the_traceback_only_under_de
 def test_an_internal_error_before_the_command_runs_is_exit_4_too(monkeypatch, capsys):
     import devops_audit.cli
 
-    def broken():
+    def broken(argv=None):
         raise ImportError("a damaged installation")
 
     monkeypatch.setattr(devops_audit.cli, "build_parser", broken)

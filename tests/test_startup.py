@@ -29,11 +29,26 @@ def test_a_json_scan_without_config_imports_no_heavy_library(tmp_path):
     assert (tmp_path / "out.json").stat().st_size > 0
     assert "cel.cel" in loaded  # the CEL core, loaded without its package (and CLI)
     assert not [name for name in HEAVY if name in loaded]
+    assert "devops_audit.commands.fleet" not in loaded  # only the command named is imported
 
 
 def test_version_loads_neither_the_scanner_nor_yaml(tmp_path):
     loaded = _modules_after(["--version"], tmp_path)
     assert not {"devops_audit.scan", "devops_audit.collectors", "yaml", "git"} & loaded
+    assert not [name for name in loaded if name.startswith("devops_audit.commands.")]  # nor any command
+
+
+def test_help_lists_every_command_without_importing_them(tmp_path, capsys):
+    from devops_audit.cli import COMMANDS, main
+
+    try:
+        main(["--help"])
+    except SystemExit:
+        pass
+    shown = capsys.readouterr().out
+    assert all(f"    {name}  " in shown for name in COMMANDS)
+    loaded = _modules_after(["--help"], tmp_path)
+    assert not [name for name in loaded if name.startswith("devops_audit.commands.")]
 
 
 def test_yaml_is_parsed_by_libyaml_when_it_is_installed():

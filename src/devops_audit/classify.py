@@ -3,18 +3,72 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ToolRule", "Classifier", "default_classifier", "KINDS"]
+__all__ = ["ToolRule", "Commands", "Classifier", "default_classifier", "KINDS"]
 
 KINDS = (
     "build", "test", "lint", "sast", "sca", "secret-scan", "iac-scan", "coverage",
     "deploy", "publish", "sbom", "provenance", "signing", "rollback",
 )
+
+
+class Commands:
+    """A row's `commands` patterns, joined into one alternation that is compiled at its first search.
+
+    When every pattern starts with a plain word (`\\bpytest\\b`, `--cov\\b`: `words`), a script without any of
+    those words cannot match, so the classifier does not search it: most rows never meet their tool and are
+    never compiled."""
+
+    def __init__(self, patterns: Sequence[str], trusted: bool) -> None:
+        self.pattern = "|".join(f"(?:{p})" for p in patterns)
+        self.trusted = trusted
+        words = [_leading_words(p) for p in patterns]
+        self.words = tuple(dict.fromkeys(w for ws in words for w in ws)) if all(words) else ()  # empty: search all
+
+    @cached_property
+    def regex(self) -> Any:
+        """`re` for our table; RE2 (linear time: no input makes it slow) for a config's rows."""
+        if self.trusted:
+            return re.compile(self.pattern, re.MULTILINE)
+        from devops_audit.celexpr import linear_regex
+
+        return linear_regex(self.pattern, multiline=True)
+
+
+# a pattern's start, after an optional `\\b`: a plain word (`\\bpytest`, `--cov`) or a group of plain words
+# (`\\b(npm|pnpm|yarn)`), and the character after it
+_LEADING = re.compile(r"(?:\\b)?(?:(?P<word>[A-Za-z0-9_-]+)|\((?:\?:)?(?P<group>[A-Za-z0-9_-]+(?:\|[A-Za-z0-9_-]+)*)\))"
+                      r"(?P<next>.?)")
+_QUANTIFIERS = ("?", "*", "{")
+
+
+def _leading_words(pattern: str) -> tuple[str, ...]:
+    """Texts one of which every match of `pattern` contains: the plain word it starts with (less its last
+    character when a quantifier follows), or the words of the plain group it starts with. Empty when the
+    pattern starts otherwise, or a `|` outside its groups or a quantifier on the group makes that start optional."""
+    found = _LEADING.match(pattern)
+    if not found or "|" in _top_level(pattern):
+        return ()
+    if found["group"]:
+        return () if found["next"] in _QUANTIFIERS else tuple(found["group"].split("|"))
+    word = found["word"][:-1] if found["next"] in _QUANTIFIERS else found["word"]
+    return (word,) if word else ()
+
+
+def _top_level(pattern: str) -> str:
+    """`pattern` without its escapes, character classes and groups."""
+    if "|" not in pattern:
+        return pattern
+    text = re.sub(r"\\.", "", pattern)
+    text = re.sub(r"\[\^?\]?[^\]]*\]", "", text)  # `[]a]` and `[^]a]` hold a `]`
+    while (shorter := re.sub(r"\([^()]*\)", "", text)) != text:
+        text = shorter
+    return text
 
 
 @dataclass(frozen=True)
@@ -23,24 +77,21 @@ class ToolRule:
 
     tool: str
     kinds: tuple[str, ...]
-    commands: Any = None  # the row's patterns joined into one alternation (`re` or RE2: both have `search`)
+    commands: Commands | None = None
     uses: tuple[str, ...] = ()
     images: tuple[str, ...] = ()
     min_versions: tuple[tuple[str, tuple[int, ...]], ...] = ()  # `uses: ['owner/action@>=1.11']`
 
     @classmethod
     def from_data(cls, data: dict[str, Any], trusted: bool = True) -> ToolRule:
-        """A row of our table (`trusted`), or of a config's `classification:` (compiled with RE2: linear time)."""
+        """A row of our table (`trusted`), or of a config's `classification:` (compiled now, with RE2: a bad
+        pattern is a ValueError)."""
         unknown = set(data.get("kinds", ())) - set(KINDS)
         if unknown:
             raise ValueError(f"tool {data.get('tool')!r}: unknown kinds {sorted(unknown)}")
-        pattern = "|".join(f"(?:{p})" for p in data.get("commands") or ())
-        if pattern and not trusted:
-            from devops_audit.celexpr import linear_regex
-
-            commands = linear_regex(pattern, multiline=True)
-        else:
-            commands = re.compile(pattern, re.MULTILINE) if pattern else None
+        commands = Commands(data["commands"], trusted) if data.get("commands") else None
+        if commands is not None and not trusted:
+            commands.regex  # noqa: B018 - compiled now, so that a config with a bad pattern is refused
         return cls(
             tool=str(data["tool"]),
             kinds=tuple(data.get("kinds", ())),
@@ -58,6 +109,12 @@ class Classifier:
     def __init__(self, rules: Iterable[ToolRule]) -> None:
         self.rules = tuple(rules)
         self._seen: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
+        # which rows a script can match: the rows one of whose words it contains, and the rows without words
+        self._by_word: dict[str, list[ToolRule]] = {}
+        self._unfiltered = [rule for rule in self.rules if rule.commands is not None and not rule.commands.words]
+        for rule in self.rules:
+            for word in rule.commands.words if rule.commands is not None else ():
+                self._by_word.setdefault(word, []).append(rule)
 
     def extended(self, extra: Iterable[dict[str, Any]]) -> Classifier:
         return Classifier((*(ToolRule.from_data(e, trusted=False) for e in extra), *self.rules))
@@ -71,20 +128,24 @@ class Classifier:
         return list(kinds), list(tools)
 
     def _classify(self, run: str, uses: str, image: str) -> tuple[list[str], list[str]]:
-        kinds: set[str] = set()
-        tools: set[str] = set()
+        matched = self._script_rules(run) if run else []
         uses_l = _strip_version(uses.lower())
         image_l = image.lower()
-        for rule in self.rules:
-            if (
-                (run and rule.commands is not None and rule.commands.search(run))
-                or (uses_l and any(uses_l == u or uses_l.startswith(u + "/") for u in rule.uses))
+        if uses_l or image_l:
+            matched += [rule for rule in self.rules if (
+                (uses_l and any(uses_l == u or uses_l.startswith(u + "/") for u in rule.uses))
                 or (image_l and any(image_l.startswith(i) for i in rule.images))
                 or (uses_l and any(uses_l == name and _at_least(uses, minimum) for name, minimum in rule.min_versions))
-            ):
-                kinds.update(rule.kinds)
-                tools.add(rule.tool)
-        return sorted(kinds), sorted(tools)
+            )]
+        return sorted({kind for rule in matched for kind in rule.kinds}), sorted({rule.tool for rule in matched})
+
+    def _script_rules(self, run: str) -> list[ToolRule]:
+        """The rows whose `commands` match the script."""
+        candidates = dict.fromkeys(self._unfiltered)
+        for word, rules in self._by_word.items():
+            if word in run:
+                candidates.update(dict.fromkeys(rules))
+        return [rule for rule in candidates if rule.commands.regex.search(run) is not None]
 
 
 def _version(text: str) -> tuple[int, ...] | None:

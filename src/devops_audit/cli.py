@@ -24,19 +24,24 @@ __all__ = ["main", "COMMANDS", "EXIT_OK", "EXIT_GATE_FAILED", "EXIT_USAGE", "EXI
 EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_TARGET, EXIT_INTERNAL = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 
+VERSION = f"devops-audit {__version__}"
 EXIT_CODES_HELP = ("exit codes: 0 gate passed, 1 gate failed, 2 usage/config/policy error, 3 target cannot be "
                    "scanned, 4 internal error (--debug shows the traceback)")
 
-# command -> module with `add_arguments(parser)` and `run(args) -> int`; modules import heavy things in `run`
-COMMANDS: dict[str, str] = {
-    "scan": "devops_audit.commands.scan",
-    "list": "devops_audit.commands.list_indicators",
-    "explain": "devops_audit.commands.explain",
-    "policy": "devops_audit.commands.policy",
-    "docs": "devops_audit.commands.docs",
-    "baseline": "devops_audit.commands.baseline",
-    "fleet": "devops_audit.commands.fleet",
-    "assess": "devops_audit.commands.assess",
+# command -> (module with `add_arguments(parser)` and `run(args) -> int`, one-line help). Only the module of the
+# command named on the command line is imported (`--version` and `--help` import none); modules import heavy
+# things in `run`
+COMMANDS: dict[str, tuple[str, str]] = {
+    "scan": ("devops_audit.commands.scan", "scan a repository (default: the current folder)"),
+    "list": ("devops_audit.commands.list_indicators", "list every indicator (id, level, title)"),
+    "explain": ("devops_audit.commands.explain", "print an indicator's documentation"),
+    "policy": ("devops_audit.commands.policy", "validate policy files"),
+    "docs": ("devops_audit.commands.docs", "generate the indicator reference (Markdown) from the policy packs"),
+    "baseline": ("devops_audit.commands.baseline",
+                 "create a baseline of current violations (scan --baseline then gates only on new ones)"),
+    "fleet": ("devops_audit.commands.fleet", "scan many repositories in parallel and report on the fleet"),
+    "assess": ("devops_audit.commands.assess",
+               "write the CAICT assessment pack of a repository (needs devops-audit[assess])"),
 }
 
 
@@ -50,24 +55,24 @@ def _add_debug(parser: argparse.ArgumentParser, default: object) -> None:  # rea
                         help="on an internal error, print the traceback")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """Every command; given `argv`, only the command it names gets its arguments (and its module imported)."""
     parser = _Parser(prog="devops-audit", description="Check a repository against the CAICT DevOps maturity model.",
                      epilog=EXIT_CODES_HELP)
-    parser.add_argument("--version", action="version", version=f"devops-audit {__version__}")
+    parser.add_argument("--version", action="version", version=VERSION)
     _add_debug(parser, False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        sub = commands.add_parser(name, help=module.HELP, description=module.__doc__, epilog=EXIT_CODES_HELP,
+    # the top-level options take no value, so the first word that is not an option is the command
+    named = None if argv is None else next((arg for arg in argv if not arg.startswith("-")), None)
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, epilog=EXIT_CODES_HELP,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
         _add_debug(sub, argparse.SUPPRESS)  # `--debug` before or after the command
-        module.add_arguments(sub)
-        sub.set_defaults(handler=module.run)
+        if argv is None or name == named:
+            module = importlib.import_module(module_name)
+            sub.description = module.__doc__
+            module.add_arguments(sub)
+            sub.set_defaults(handler=module.run)
     return parser
 
 
@@ -76,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else argv
     try:
-        parser = build_parser()
+        if argv == ["--version"]:  # the usual probe: answered without building the parser
+            print(VERSION)
+            return EXIT_OK
+        parser = build_parser(argv)
         args = parser.parse_args(argv)  # a usage error exits 2 here (SystemExit passes through)
         if not getattr(args, "handler", None):
             parser.print_help(sys.stderr)

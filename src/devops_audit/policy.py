@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +87,12 @@ class Indicator:
         """Every namespace the indicator or one of its parts reads, in order, once."""
         names = [*self.evidence, *self.evidence_any, *(n for p in self.parts for n in p.required_namespaces)]
         return list(dict.fromkeys(names))
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The words of its own and its parts' expressions (`scan.needed_collectors` looks for namespaces)."""
+        text = " ".join([*self.expressions.values(), *(e for p in self.parts for e in p.expressions.values())])
+        return frozenset(re.findall(r"\w+", text))
 
     @property
     def named_parts(self) -> bool:

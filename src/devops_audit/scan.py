@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,7 +124,7 @@ def run_scan(target: str | Path, options: ScanOptions | None = None) -> ScanResu
 
 def needed_collectors(indicators: list[Any], disabled: set[str]) -> list[str]:
     """The collectors whose facts an enabled indicator reads: the evidence it declares, or any namespace its
-    expressions name (a word match, so `ci.files` also keeps `files`: when in doubt, collect)."""
+    expressions name as a word (so `ci.files` also keeps `files`: when in doubt, collect)."""
     from devops_audit.collectors import COLLECTORS
 
     needed: set[str] = set()
@@ -133,8 +132,7 @@ def needed_collectors(indicators: list[Any], disabled: set[str]) -> list[str]:
         if indicator.id in disabled:
             continue
         needed.update(indicator.required_namespaces)
-        text = " ".join([*indicator.expressions.values(), *(e for p in indicator.parts for e in p.expressions.values())])
-        needed.update(name for name in COLLECTORS if re.search(rf"\b{name}\b", text))
+        needed.update(name for name in COLLECTORS if name in indicator.words)
     if "project" in needed:
         needed.add("ci")  # the project profile reads the deploy and publish jobs
     return [name for name in COLLECTORS if name in needed]

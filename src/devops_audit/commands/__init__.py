@@ -1,1 +1,1 @@
-"""One module per CLI command: `HELP`, `add_arguments(parser)`, `run(args) -> int`."""
+"""One module per CLI command: `add_arguments(parser)`, `run(args) -> int` (its help line is in `cli.COMMANDS`)."""

@@ -11,9 +11,7 @@ from pathlib import Path
 
 from devops_audit.commands.scan import add_scan_options, scan_options_from_args
 
-__all__ = ["HELP", "add_arguments", "run"]
-
-HELP = "write the CAICT assessment pack of a repository (needs devops-audit[assess])"
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,9 +13,7 @@ import sys
 
 from devops_audit.commands.options import add_scan_options, scan_options_from_args
 
-__all__ = ["HELP", "add_arguments", "run"]
-
-HELP = "create a baseline of current violations (scan --baseline then gates only on new ones)"
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,9 +7,7 @@ import argparse
 from devops_audit.commands.options import comma_list, indicator_id
 from devops_audit.errors import UsageError
 
-__all__ = ["HELP", "add_arguments", "run"]
-
-HELP = "print an indicator's documentation"
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -14,9 +14,7 @@ import sys
 
 from devops_audit.commands.options import add_scan_options, lower, positive_int, scan_options_from_args
 
-__all__ = ["HELP", "add_arguments", "run"]
-
-HELP = "scan many repositories in parallel and report on the fleet"
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

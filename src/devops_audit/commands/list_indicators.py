@@ -6,9 +6,7 @@ import argparse
 
 from devops_audit.commands.options import area_id, comma_list
 
-__all__ = ["HELP", "add_arguments", "run"]
-
-HELP = "list every indicator (id, level, title)"
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

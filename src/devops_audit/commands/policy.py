@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["HELP", "add_arguments", "run"]
-
-HELP = "validate policy files"
+__all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

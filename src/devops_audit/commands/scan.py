@@ -7,9 +7,7 @@ import argparse
 from devops_audit.commands.options import add_scan_options, comma_list, fail_on_value, lower, scan_options_from_args
 from devops_audit.commands.output import check_stdout, format_request, write_output
 
-__all__ = ["HELP", "add_arguments", "run", "add_scan_options", "scan_options_from_args"]
-
-HELP = "scan a repository (default: the current folder)"
+__all__ = ["add_arguments", "run", "add_scan_options", "scan_options_from_args"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
