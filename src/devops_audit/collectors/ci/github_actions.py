@@ -46,8 +46,10 @@ def discover(workspace: Workspace) -> list[str]:
     """Workflows, and every action definition of the repository (CI code others run), outside test data."""
     from devops_audit.collectors.ci.pipelines import is_test_data
 
+    # the substring tests are a cheap first look: most files of a large repository are neither
     return [p for p in workspace.files
-            if _WORKFLOW.match(p) or (_ACTION.search(p) and not is_test_data(p) and not _WORKFLOW.match(p))]
+            if (p.startswith(".github/workflows/") and _WORKFLOW.match(p))
+            or ("action.y" in p and _ACTION.search(p) and not is_test_data(p) and not _WORKFLOW.match(p))]
 
 
 def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
