@@ -7,9 +7,10 @@ them all and flattens the result so policies can say `ci.jobs.exists(j, "test" i
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from devops_audit.classify import default_classifier
@@ -115,7 +116,7 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
     Nothing is nested twice (a pipeline lists its job ids, a job does not hold its steps): the CEL core copies
     a namespace's value on every access, so the `ci` facts are kept as small as the policies allow.
     """
-    data = [to_data(p) for p in pipelines]
+    data = [_plain(p) for p in pipelines]
     jobs: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
     refs: list[dict[str, Any]] = []
@@ -152,6 +153,28 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
         "refs": refs,
         "toolchains": chains,
     }
+
+
+def _plain(value: Any) -> Any:
+    """`dataclasses.asdict` of the pipeline model, without its deep copy of every string and number (the model
+    holds dataclasses, lists, dicts and scalars; anything else is still deep-copied)."""
+    if value is None or isinstance(value, (str, int, float)):  # bool is an int
+        return value
+    if type(value) is list:
+        return [_plain(item) for item in value]
+    names = _field_names(type(value))
+    if names:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if type(value) is dict:
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if type(value) is tuple:
+        return tuple(_plain(item) for item in value)
+    return copy.deepcopy(value)
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else ()
 
 
 def _main_pipeline(pipelines: list[dict[str, Any]], jobs: list[dict[str, Any]]) -> str:
