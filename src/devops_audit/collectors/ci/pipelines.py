@@ -15,6 +15,7 @@ from typing import Any
 
 from devops_audit.classify import default_classifier
 from devops_audit.collectors import unexpected_content
+from devops_audit.collectors.ci.files import SharedFiles
 from devops_audit.collectors.ci.follow import Follower
 from devops_audit.collectors.ci.injection import analyse
 from devops_audit.collectors.ci.remote import Fetcher, Unresolved, resolve
@@ -61,6 +62,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     inventory: list[InventoryEntry] = []
     documents: dict[str, Any] = {}
     follower = Follower(workspace, classifier)
+    files = SharedFiles(workspace)  # what the parsers and the injection analysis read, read once
     settings = getattr(options, "settings", None) or {}
     fetcher = Fetcher(offline=True if options is None else bool(getattr(options, "offline", False)),
                       api_url=getattr(options, "api_url", None), cache_dir=getattr(options, "cache_dir", None),
@@ -76,7 +78,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
             raise
         for path in system.discover(workspace):
             try:
-                parsed = system.parse(workspace, path, classifier)
+                parsed = system.parse(workspace if getattr(system, "EDITS_YAML", False) else files, path, classifier)
                 for pipeline in parsed.pipelines:
                     follower.follow_pipeline(pipeline)  # what the commands run: scripts, make, npm, tox, ...
                     unresolved.extend(resolve(pipeline, fetcher, classifier))  # remote workflows, includes, ...
@@ -96,7 +98,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         entry.evidence = NAME
     inventory.extend(follower.inventory)
     facts = flatten(pipelines)
-    facts.update(analyse(workspace, pipelines, documents, inventory))  # injections, dangerous checkouts, inline suppressions
+    facts.update(analyse(files, pipelines, documents, inventory))  # injections, dangerous checkouts, inline suppressions
     facts["unresolved"] = to_data(unresolved)
     return Evidence(
         NAME,
