@@ -24,6 +24,7 @@ from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from devops_audit.collectors.history.metrics import (
@@ -125,8 +126,13 @@ class _Commit:
     commit_time: float
     commit_offset: int
     signed: bool
-    message: str
+    body: str  # the message as `--pretty=raw` prints it (indented)
     author_offset: int = 0
+
+    @cached_property
+    def message(self) -> str:
+        """Read from the body when asked: most walked commits are merged-branch commits, never read."""
+        return "\n".join(line[4:] for line in self.body.split("\n")).strip()
 
     @property
     def subject(self) -> str:
@@ -287,8 +293,10 @@ def _walk(workspace: Workspace, ref: str, since: float) -> tuple[list[_Commit], 
 def _parse_raw(record: str) -> _Commit:
     head, _, body = record.partition("\n\n")
     lines = head.split("\n")
-    commit = _Commit(lines[0].strip(), [], "", 0.0, 0.0, 0, False, "", 0)
+    commit = _Commit(lines[0].strip(), [], "", 0.0, 0.0, 0, False, body, 0)
     for line in lines[1:]:
+        if line.startswith(" "):
+            continue  # the continuation of a multi-line header: a signature, a merged tag
         key, _, value = line.partition(" ")
         if key == "parent":
             commit.parents.append(value.strip())
@@ -304,7 +312,6 @@ def _parse_raw(record: str) -> _Commit:
                 commit.commit_offset = _offset_minutes(offset.strip())
         elif key in ("gpgsig", "gpgsig-sha256"):
             commit.signed = True
-    commit.message = "\n".join(line[4:] for line in body.split("\n")).strip()
     return commit
 
 
