@@ -165,7 +165,7 @@ def _plain(value: Any) -> Any:
     if type(value) is list:
         return [_plain(item) for item in value]
     names = _field_names(type(value))
-    if names:
+    if names is not None:
         return {name: _plain(getattr(value, name)) for name in names}
     if type(value) is dict:
         return {_plain(key): _plain(item) for key, item in value.items()}
@@ -175,8 +175,8 @@ def _plain(value: Any) -> Any:
 
 
 @functools.cache
-def _field_names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else ()
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
 
 
 def _main_pipeline(pipelines: list[dict[str, Any]], jobs: list[dict[str, Any]]) -> str:

@@ -131,7 +131,7 @@ class _Commit:
 
     @cached_property
     def message(self) -> str:
-        """Read from the body when asked: most walked commits are merged-branch commits, never read."""
+        """Read from the body when asked: the merged-branch commits of the walk never are."""
         return "\n".join(line[4:] for line in self.body.split("\n")).strip()
 
     @property
