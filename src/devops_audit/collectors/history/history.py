@@ -24,7 +24,6 @@ from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from devops_audit.collectors.history.metrics import (
@@ -128,11 +127,7 @@ class _Commit:
     signed: bool
     body: str  # the message as `--pretty=raw` prints it (indented)
     author_offset: int = 0
-
-    @cached_property
-    def message(self) -> str:
-        """Read from the body when asked: the merged-branch commits of the walk never are."""
-        return "\n".join(line[4:] for line in self.body.split("\n")).strip()
+    message: str = ""  # read from `body` for default-branch commits only (`_walk`)
 
     @property
     def subject(self) -> str:
@@ -287,6 +282,8 @@ def _walk(workspace: Workspace, ref: str, since: float) -> tuple[list[_Commit], 
     while sha in by_sha and len(mainline) < len(by_sha):
         mainline.append(by_sha[sha])
         sha = next(iter(by_sha[sha].parents), None)
+    for commit in mainline:  # merged-branch commits are never read for their message
+        commit.message = "\n".join(line[4:] for line in commit.body.split("\n")).strip()
     return mainline, reachable
 
 
