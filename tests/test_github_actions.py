@@ -99,3 +99,35 @@ def test_corpus_spot_facts(corpus_dir):
     requests = collect(corpus_dir / "requests" / "repo").facts
     codeql = [j for j in requests["jobs"] if j["pipeline"].endswith("codeql-analysis.yml")]
     assert any("sast" in j["kinds"] for j in codeql)
+
+
+COMPOSITE = {
+    ".github/actions/setup/action.yml": "runs:\n  using: composite\n  steps:\n    - run: pip install .\n      shell: bash\n",
+    ".github/workflows/reusable.yml": "on: workflow_call\njobs:\n  t:\n    runs-on: x\n    steps:\n      - run: pytest\n",
+    ".github/workflows/a.yml": ("on: push\njobs:\n  one:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/setup\n"
+                                "      - uses: ./.github/actions/setup\n  two:\n    uses: ./.github/workflows/reusable.yml\n"),
+    ".github/workflows/b.yml": "on: push\njobs:\n  t:\n    runs-on: x\n    steps:\n      - uses: ./.github/actions/setup\n",
+}
+
+
+def test_each_file_is_read_and_parsed_once_per_scan(tmp_path, monkeypatch):
+    write(tmp_path, COMPOSITE)
+    loads, reads = [], []
+    original_load, original_read = Workspace.load_yaml, Workspace.read_text
+    monkeypatch.setattr(Workspace, "load_yaml", lambda self, path: loads.append(path) or original_load(self, path))
+    monkeypatch.setattr(Workspace, "read_text",
+                        lambda self, path, max_bytes=None: reads.append(path) or original_read(self, path, max_bytes))
+    facts = collect(tmp_path).facts
+    assert sorted(loads) == sorted(COMPOSITE)  # the action is called three times, the reusable workflow once
+    assert len(reads) == len(set(reads))
+    steps = [s for s in facts["steps"] if s["pipeline"] == ".github/workflows/a.yml" and s["run"] == "pip install ."]
+    assert len(steps) == 2 and {s["location"]["path"] for s in steps} == {".github/actions/setup/action.yml"}
+
+
+def test_a_commented_release_is_read_again_on_the_next_scan(tmp_path):
+    sha = "ed0c53931b1dc9bd32cbe73a98c7f6766f8a527e"
+    workflow = "on: push\njobs:\n  p:\n    runs-on: x\n    steps:\n      - uses: pypa/gh-action-pypi-publish@{} # {}\n"
+    write(tmp_path, {".github/workflows/p.yml": workflow.format(sha, "v1.13.0")})
+    assert "provenance" in collect(tmp_path).facts["steps"][0]["kinds"]
+    write(tmp_path, {".github/workflows/p.yml": workflow.format(sha, "v1.10.0")})  # same path, same root
+    assert "provenance" not in collect(tmp_path).facts["steps"][0]["kinds"]

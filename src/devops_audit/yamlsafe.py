@@ -22,6 +22,7 @@ __all__ = ["YamlMap", "YamlList", "YamlTag", "YamlError", "load_documents", "lin
 MAX_NODES = 200_000
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR = yaml.constructor.SafeConstructor()
+_STR = "tag:yaml.org,2002:str"
 _STANDARD_SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:bool",
@@ -132,6 +133,8 @@ class _Builder:
 
     def _scalar(self, node: yaml.ScalarNode, line: int) -> Any:
         text = clean_text(node.value)  # a `"\ud800"` escape is valid YAML but no valid text
+        if node.tag == _STR:  # most scalars: the text itself, nothing to construct
+            return text
         if node.tag in _STANDARD_SCALAR_TAGS:
             try:
                 value = _SCALAR.yaml_constructors[node.tag](_SCALAR, node)

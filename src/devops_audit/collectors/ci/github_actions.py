@@ -13,6 +13,7 @@ from typing import Any
 
 from devops_audit.classify import Classifier
 from devops_audit.collectors.ci.common import mark_reuse, number, strings
+from devops_audit.collectors.ci.files import SharedFiles, shared
 from devops_audit.collectors.ci.pipelines import Parsed
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import ExternalRef, InventoryEntry, Job, Location, Pipeline, Step, Trigger
@@ -46,11 +47,14 @@ def discover(workspace: Workspace) -> list[str]:
     """Workflows, and every action definition of the repository (CI code others run), outside test data."""
     from devops_audit.collectors.ci.pipelines import is_test_data
 
+    # the substring tests are a cheap first look: most files of a large repository are neither
     return [p for p in workspace.files
-            if _WORKFLOW.match(p) or (_ACTION.search(p) and not is_test_data(p) and not _WORKFLOW.match(p))]
+            if (p.startswith(".github/workflows/") and _WORKFLOW.match(p))
+            or ("action.y" in p and _ACTION.search(p) and not is_test_data(p) and not _WORKFLOW.match(p))]
 
 
-def parse(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
+def parse(workspace: Workspace | SharedFiles, path: str, classifier: Classifier) -> Parsed:
+    workspace = shared(workspace)
     if _ACTION.search(path) and not _WORKFLOW.match(path):
         return _parse_action(workspace, path, classifier)
     documents = workspace.load_yaml(path)
@@ -107,7 +111,7 @@ def _triggers(on: Any, path: str, line: int) -> list[Trigger]:
     return triggers
 
 
-def _job(workspace: Workspace, pipeline: Pipeline, job_id: str, body: dict[str, Any], line: int,
+def _job(workspace: SharedFiles, pipeline: Pipeline, job_id: str, body: dict[str, Any], line: int,
          classifier: Classifier, parsed: Parsed) -> Job:
     path = pipeline.path
     locator = f"jobs.{job_id}"
@@ -170,7 +174,7 @@ def _job(workspace: Workspace, pipeline: Pipeline, job_id: str, body: dict[str, 
     return job
 
 
-def _step(workspace: Workspace, pipeline: Pipeline, raw: dict[str, Any], locator: str, location: Location,
+def _step(workspace: SharedFiles, pipeline: Pipeline, raw: dict[str, Any], locator: str, location: Location,
           classifier: Classifier, parsed: Parsed, via: tuple[str, ...] = ()) -> list[Step]:
     """The step, followed by the steps of the local composite action it calls (with their own locations).
 
@@ -211,23 +215,14 @@ def _step(workspace: Workspace, pipeline: Pipeline, raw: dict[str, Any], locator
 
 
 _COMMENTED_VERSION = re.compile(r"@[0-9a-f]{40}[\"']?\s+#\s*(v?\d+(?:\.\d+)*)\b")
-_LINES: dict[tuple[str, str], list[str]] = {}
 
 
-def _with_commented_version(workspace: Workspace, location: Location, uses: str) -> str:
+def _with_commented_version(workspace: SharedFiles, location: Location, uses: str) -> str:
     """`owner/action@<sha> # v1.13.0` is classified as `owner/action@v1.13.0`: the comment says which release
     the SHA is (Dependabot and Renovate keep it up to date); the pinning itself is judged on the SHA."""
     if "@" not in uses or not _SHA.match(uses.rsplit("@", 1)[1]):
         return uses
-    key = (str(workspace.root), location.path)
-    if key not in _LINES:
-        if len(_LINES) > 256:
-            _LINES.clear()
-        try:
-            _LINES[key] = workspace.read_text(location.path).splitlines()
-        except EvidenceError:
-            _LINES[key] = []
-    lines = _LINES[key]
+    lines = workspace.lines(location.path)
     for text in lines[location.line - 1:location.line + 1]:  # the step line, or `uses:` just after `- name:`
         found = _COMMENTED_VERSION.search(text) if uses.split("@", 1)[0] in text else None
         if found:
@@ -235,7 +230,7 @@ def _with_commented_version(workspace: Workspace, location: Location, uses: str)
     return uses
 
 
-def _local_action(workspace: Workspace, caller: Step, classifier: Classifier, parsed: Parsed,
+def _local_action(workspace: SharedFiles, caller: Step, classifier: Classifier, parsed: Parsed,
                   pipeline: Pipeline) -> list[Step]:
     """The steps of a local composite action (`uses: ./path`), located in its `action.yml`, as the caller's."""
     folder = caller.uses[2:].split("@", 1)[0].strip("/")
@@ -273,7 +268,7 @@ def _action_steps(documents: list[Any]) -> list[Any]:
     return steps if isinstance(steps, list) else []
 
 
-def _parse_action(workspace: Workspace, path: str, classifier: Classifier) -> Parsed:
+def _parse_action(workspace: SharedFiles, path: str, classifier: Classifier) -> Parsed:
     """An action definition as a `Pipeline` of kind `action`: one job holding its `runs.steps`.
 
     Its job has no kinds (it runs inside its callers' jobs, not as this repository's CI) and `reusable` set to
@@ -306,7 +301,7 @@ def _parse_action(workspace: Workspace, path: str, classifier: Classifier) -> Pa
     return parsed
 
 
-def _local_reusable(workspace: Workspace, uses: str, classifier: Classifier, parsed: Parsed,
+def _local_reusable(workspace: SharedFiles, uses: str, classifier: Classifier, parsed: Parsed,
                     pipeline: Pipeline) -> tuple[set[str], set[str]]:
     """Kinds and tools of the jobs of a local reusable workflow (`uses: ./.github/workflows/x.yml`)."""
     target = uses[2:].split("@", 1)[0]

@@ -43,6 +43,7 @@ from devops_audit.yamlsafe import YamlMap, YamlTag, line_of
 __all__ = ["SYSTEM", "KIND", "discover", "parse", "parse_duration", "version_pinning", "rule_sources"]
 
 SYSTEM = "gitlab"
+EDITS_YAML = True  # `!reference` is resolved in place: the files are read for this parser alone
 KIND = "gitlab-ci"
 ROOT_FILE = ".gitlab-ci.yml"
 MAX_INCLUDES = 150  # GitLab's own limit

@@ -26,6 +26,7 @@ from devops_audit.facts import InventoryEntry, Location, Pipeline, Step, to_data
 from devops_audit.yamlsafe import line_of
 
 if TYPE_CHECKING:
+    from devops_audit.collectors.ci.files import SharedFiles
     from devops_audit.workspace import Workspace
 
 __all__ = ["Injection", "DangerousCheckout", "Suppression", "analyse", "rate_expression", "contexts_table", "sinks_table",
@@ -130,12 +131,15 @@ class Suppression:
 
 
 # -- entry point ----------------------------------------------------------------------------------
-def analyse(workspace: Workspace, pipelines: list[Pipeline], documents: dict[str, Any] | None = None,
+def analyse(workspace: Workspace | SharedFiles, pipelines: list[Pipeline], documents: dict[str, Any] | None = None,
             inventory: list[InventoryEntry] | None = None) -> dict[str, Any]:
     """`injections`, `dangerous_checkouts` and `suppressions` of every pipeline, as plain facts; `documents` are
     the YAML documents the parsers already loaded, by path (anything else is loaded here). A file whose analysis
     fails is an `error` in `inventory` (its findings are lost, the others are kept)."""
-    texts = _Texts(workspace)
+    from devops_audit.collectors.ci.files import shared
+
+    files = shared(workspace)
+    texts = _Texts(files)
     injections: list[Injection] = []
     checkouts: list[DangerousCheckout] = []
     seen_github: set[str] = set()
@@ -147,7 +151,7 @@ def analyse(workspace: Workspace, pipelines: list[Pipeline], documents: dict[str
                         seen_github.add(path)
                         document = (documents or {}).get(path)
                         if document is None:
-                            document = _load(workspace, path)
+                            document = _load(files, path)
                         if isinstance(document, dict):
                             _GithubFile.read(document, texts, path, pipeline, injections, checkouts)
             elif pipeline.system == "jenkins":
@@ -166,7 +170,7 @@ def analyse(workspace: Workspace, pipelines: list[Pipeline], documents: dict[str
             "suppressions": to_data(suppressions)}
 
 
-def _load(workspace: Workspace, path: str) -> Any:
+def _load(workspace: SharedFiles, path: str) -> Any:
     try:
         documents = workspace.load_yaml(path)
     except EvidenceError:
@@ -177,17 +181,11 @@ def _load(workspace: Workspace, path: str) -> Any:
 class _Texts:
     """File lines, read once (a file that cannot be read has no lines: its parser already reported it)."""
 
-    def __init__(self, workspace: Workspace) -> None:
-        self.workspace = workspace
-        self.read: dict[str, list[str]] = {}
+    def __init__(self, files: SharedFiles) -> None:
+        self.files = files
 
     def get(self, path: str) -> list[str]:
-        if path not in self.read:
-            try:
-                self.read[path] = self.workspace.read_text(path).splitlines()
-            except EvidenceError:
-                self.read[path] = []
-        return self.read[path]
+        return self.files.lines(path)
 
     def locate(self, path: str, start: int, needle: str, window: int = 400) -> int:
         """The first line at or after `start` holding `needle` (within `window` lines), else `start`."""

@@ -89,7 +89,13 @@ _IDE_DESCRIPTORS = (".gdsl", ".dsld")
 
 
 def discover(workspace: Workspace) -> list[str]:
-    return [p for p in workspace.files if _is_candidate(p) and not is_test_data(p)]
+    return [p for p in workspace.files if _may_be_candidate(p) and _is_candidate(p) and not is_test_data(p)]
+
+
+def _may_be_candidate(path: str) -> bool:
+    """A cheap first look (most files of a large repository fail it): what `_is_candidate` can accept."""
+    lower = path.lower()
+    return "jenkinsfile" in lower or lower.endswith(".groovy")
 
 
 def _is_candidate(path: str) -> bool:

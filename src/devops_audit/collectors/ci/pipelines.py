@@ -7,13 +7,15 @@ them all and flattens the result so policies can say `ci.jobs.exists(j, "test" i
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from devops_audit.classify import default_classifier
 from devops_audit.collectors import unexpected_content
+from devops_audit.collectors.ci.files import SharedFiles
 from devops_audit.collectors.ci.follow import Follower
 from devops_audit.collectors.ci.injection import analyse
 from devops_audit.collectors.ci.remote import Fetcher, Unresolved, resolve
@@ -60,6 +62,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     inventory: list[InventoryEntry] = []
     documents: dict[str, Any] = {}
     follower = Follower(workspace, classifier)
+    files = SharedFiles(workspace)  # what the parsers and the injection analysis read, read once
     settings = getattr(options, "settings", None) or {}
     fetcher = Fetcher(offline=True if options is None else bool(getattr(options, "offline", False)),
                       api_url=getattr(options, "api_url", None), cache_dir=getattr(options, "cache_dir", None),
@@ -75,7 +78,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
             raise
         for path in system.discover(workspace):
             try:
-                parsed = system.parse(workspace, path, classifier)
+                parsed = system.parse(workspace if getattr(system, "EDITS_YAML", False) else files, path, classifier)
                 for pipeline in parsed.pipelines:
                     follower.follow_pipeline(pipeline)  # what the commands run: scripts, make, npm, tox, ...
                     unresolved.extend(resolve(pipeline, fetcher, classifier))  # remote workflows, includes, ...
@@ -95,7 +98,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         entry.evidence = NAME
     inventory.extend(follower.inventory)
     facts = flatten(pipelines)
-    facts.update(analyse(workspace, pipelines, documents, inventory))  # injections, dangerous checkouts, inline suppressions
+    facts.update(analyse(files, pipelines, documents, inventory))  # injections, dangerous checkouts, inline suppressions
     facts["unresolved"] = to_data(unresolved)
     return Evidence(
         NAME,
@@ -115,7 +118,7 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
     Nothing is nested twice (a pipeline lists its job ids, a job does not hold its steps): the CEL core copies
     a namespace's value on every access, so the `ci` facts are kept as small as the policies allow.
     """
-    data = [to_data(p) for p in pipelines]
+    data = [_plain(p) for p in pipelines]
     jobs: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
     refs: list[dict[str, Any]] = []
@@ -152,6 +155,28 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
         "refs": refs,
         "toolchains": chains,
     }
+
+
+def _plain(value: Any) -> Any:
+    """`dataclasses.asdict` of the pipeline model, without its deep copy of every string and number (the model
+    holds dataclasses, lists, dicts and scalars; anything else is still deep-copied)."""
+    if value is None or isinstance(value, (str, int, float)):  # bool is an int
+        return value
+    if type(value) is list:
+        return [_plain(item) for item in value]
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
+    if type(value) is dict:
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if type(value) is tuple:
+        return tuple(_plain(item) for item in value)
+    return copy.deepcopy(value)
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...] | None:
+    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
 
 
 def _main_pipeline(pipelines: list[dict[str, Any]], jobs: list[dict[str, Any]]) -> str:

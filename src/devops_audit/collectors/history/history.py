@@ -125,8 +125,9 @@ class _Commit:
     commit_time: float
     commit_offset: int
     signed: bool
-    message: str
+    body: str  # the message as `--pretty=raw` prints it (indented)
     author_offset: int = 0
+    message: str = ""  # read from `body` for default-branch commits only (`_walk`)
 
     @property
     def subject(self) -> str:
@@ -281,14 +282,18 @@ def _walk(workspace: Workspace, ref: str, since: float) -> tuple[list[_Commit], 
     while sha in by_sha and len(mainline) < len(by_sha):
         mainline.append(by_sha[sha])
         sha = next(iter(by_sha[sha].parents), None)
+    for commit in mainline:  # merged-branch commits are never read for their message
+        commit.message = "\n".join(line[4:] for line in commit.body.split("\n")).strip()
     return mainline, reachable
 
 
 def _parse_raw(record: str) -> _Commit:
     head, _, body = record.partition("\n\n")
     lines = head.split("\n")
-    commit = _Commit(lines[0].strip(), [], "", 0.0, 0.0, 0, False, "", 0)
+    commit = _Commit(lines[0].strip(), [], "", 0.0, 0.0, 0, False, body, 0)
     for line in lines[1:]:
+        if line.startswith(" "):
+            continue  # the continuation of a multi-line header: a signature, a merged tag
         key, _, value = line.partition(" ")
         if key == "parent":
             commit.parents.append(value.strip())
@@ -304,7 +309,6 @@ def _parse_raw(record: str) -> _Commit:
                 commit.commit_offset = _offset_minutes(offset.strip())
         elif key in ("gpgsig", "gpgsig-sha256"):
             commit.signed = True
-    commit.message = "\n".join(line[4:] for line in body.split("\n")).strip()
     return commit
 
 

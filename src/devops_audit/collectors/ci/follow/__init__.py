@@ -50,7 +50,7 @@ class Followed:
 
 
 class Follower:
-    """One scan's follower: parses each file once and expands each (file, target) once."""
+    """One scan's follower: parses each file once and expands each (file, target) and each CI step text once."""
 
     def __init__(self, workspace: Workspace, classifier: Classifier) -> None:
         self.workspace = workspace
@@ -59,6 +59,7 @@ class Follower:
         self._definitions: dict[tuple[str, str], Definitions | None] = {}
         self._expansions: dict[tuple[Call, str], tuple[Followed, ...]] = {}
         self._active: list[tuple[Call, str]] = []
+        self._top: dict[str, tuple[Followed, ...]] = {}  # a CI step's text -> what it leads to
 
     # -- into the pipeline model -------------------------------------------------------------------
     def follow_pipeline(self, pipeline: Pipeline) -> None:
@@ -82,7 +83,9 @@ class Follower:
         """The followed steps of one CI step, each classified and located, with its chain."""
         origin = [*step.via, f"{step.location.path}:{step.location.line}"]
         result = []
-        for index, item in enumerate(self.follow_text(step.run, "")):
+        if step.run not in self._top:  # a composite action's steps come back in every pipeline calling it
+            self._top[step.run] = tuple(self.follow_text(step.run, ""))
+        for index, item in enumerate(self._top[step.run]):
             kinds, tools = self.classifier.classify(run=item.text)
             result.append(Step(
                 name=item.text[:200], locator=f"{step.locator}>{item.location.path}[{index}]",

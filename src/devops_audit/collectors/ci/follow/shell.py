@@ -6,6 +6,7 @@ import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["Command", "commands", "logical_lines"]
 
@@ -53,10 +54,15 @@ def logical_lines(text: str) -> Iterator[tuple[int, str]]:
 def commands(text: str, first_line: int = 1) -> Iterator[Command]:
     """Every simple command of a script, with leading `VAR=x`, `sudo`, `env`, `time`... removed."""
     for number, line in logical_lines(text):
-        for argv in _split(line[:MAX_LINE]):
-            words = _strip_prefixes(argv)
-            if words:
-                yield Command(tuple(words), first_line + number - 1, line)
+        for words in _words(line[:MAX_LINE]):
+            yield Command(words, first_line + number - 1, line)
+
+
+@lru_cache(maxsize=4096)
+def _words(line: str) -> tuple[tuple[str, ...], ...]:
+    """The simple commands of one logical line, prefixes removed (memoised: the same lines come back in every
+    pipeline calling a composite action, and in the files their commands call)."""
+    return tuple(words for argv in _split(line) if (words := tuple(_strip_prefixes(argv))))
 
 
 def _split(line: str) -> list[list[str]]:
