@@ -36,6 +36,9 @@ def test_the_fields_an_expression_reads(sources, fields):
     "[ci].exists(c, c.steps.exists(s, s.uses != ''))",  # the namespace as a value
     "ci.steps.exists(s, s.?uses.hasValue())",
     "ci.steps.exists(i, s, s.uses != '')",  # two variables: `s` is the record
+    "ci.steps.exists(s, s.run != '') // it's\n || size(ci.steps) > 0",  # a quote in a comment hides nothing
+    "ci.steps.exists(s, s.run != 'a//b' || size(ci.steps) > 0)",  # nor `//` in a text
+    "ci.steps.exists(s, s.run != r'\\' || size(ci.steps) > 0)",  # nor a raw text's backslash
 ])
 def test_any_other_use_keeps_the_records_whole(source):
     assert fields_read((source, "ci.steps.exists(s, s.run != '')"), "ci", "steps") is None

@@ -16,11 +16,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["narrowed"]
-
-# `.exists(v, ...`; not `.exists(i, v, ...` (two variables: the second would be the record)
-_MACRO = re.compile(r"\s*\.\s*(?:exists|all|exists_one|map)\s*\(\s*(\w+)\s*,(?!\s*\w+\s*,)")
-_FIELD = re.compile(r"\s*\.\s*(\w+)\b(?!\s*\()")  # `.field`, not `.method(`
+__all__ = ["narrowed", "fields_read"]
 
 
 def narrowed(namespace: str, facts: Any, sources: tuple[str, ...]) -> Any:
@@ -41,57 +37,73 @@ def narrowed(namespace: str, facts: Any, sources: tuple[str, ...]) -> Any:
 def fields_read(sources: tuple[str, ...], namespace: str, key: str) -> frozenset[str] | None:
     """The fields of the records in `namespace.key` that `sources` read, or None when they may use a record
     (or the list, or the namespace) some other way."""
-    sources = tuple(_code(source) for source in sources)
-    if None in sources:
-        return None
-    bare_namespace = re.compile(rf"(?<![\w.]){re.escape(namespace)}\b(?!\s*\.\s*\w)")
-    the_list = re.compile(rf"(?<![\w.]){re.escape(namespace)}\s*\.\s*{re.escape(key)}\b")
     fields: set[str] = set()
     for source in sources:
-        if bare_namespace.search(source):
-            return None
-        for mention in the_list.finditer(source):
-            bound = _MACRO.match(source, mention.end())
-            if bound is None:
+        if namespace in source:
+            reads = _reads(_code(source), namespace)
+            read = None if reads is None else reads.get(key, frozenset())
+            if read is None:
                 return None
-            variable = re.escape(bound.group(1))
-            # a use of the variable reads a field, unless it is a macro binding it (here or elsewhere)
-            bindings = {m.start(1) for m in re.finditer(rf"\.\s*\w+\s*\(\s*({variable})\s*,", source)}
-            for use in re.finditer(rf"(?<![\w.]){variable}\b", source):
-                if use.start() in bindings:
-                    continue
-                field = _FIELD.match(source, use.end())
-                if field is None:
-                    return None
-                fields.add(field.group(1))
+            fields |= read
     return frozenset(fields)
 
 
-def _code(source: str) -> str | None:
-    """`source` with each string literal emptied and each `//` comment dropped (a name in a text is no use of
-    it); None when the result is not the same program's code (it no longer compiles, or names other variables)."""
-    from devops_audit.celexpr import compile_expression
+_NAME = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\b")  # a name, not a `.member`
+_MEMBER = re.compile(r"\s*\.\s*(\w+)\b(?!\s*\()")  # `.field`, not `.method(`
+_BINDING = re.compile(r"\.\s*\w+\s*\(\s*(\w+)\s*,")  # `.macro(v,`: `v` bound, not used
+# `.exists(v, ...`; not `.exists(i, v, ...` (two variables: the second would be the record)
+_MACRO = re.compile(r"\s*\.\s*(?:exists|all|exists_one|map)\s*\(\s*(\w+)\s*,(?!\s*\w+\s*,)")
 
-    out, i = [], 0
-    while i < len(source):
-        if source.startswith("//", i):
-            end = source.find("\n", i)
-            i = len(source) if end < 0 else end
+
+@lru_cache(maxsize=4096)
+def _reads(code: str, namespace: str) -> dict[str, frozenset[str] | None] | None:
+    """Per key of `namespace` named in `code`, the record fields it reads (None: it uses them otherwise);
+    None when `code` uses the namespace as a value (or binds its name)."""
+    names = _names(code)
+    reads: dict[str, frozenset[str] | None] = {}
+    for name, end, binding in names:
+        if name != namespace:
             continue
-        if source[i] not in "\"'":
-            out.append(source[i])
-            i += 1
-            continue
-        raw = "r" in re.search(r"[rRbB]{0,2}$", source[max(0, i - 2):i]).group(0).lower()
-        quote = source[i:i + 3] if source[i:i + 3] in ('"""', "'''") else source[i]
-        i += len(quote)
-        while i < len(source) and not source.startswith(quote, i):
-            i += 2 if source[i] == "\\" and not raw else 1
-        out.append('""')
-        i += len(quote)
-    code = "".join(out)
-    try:
-        same = compile_expression(code).variables() == compile_expression(source).variables()
-    except (ValueError, RuntimeError):
-        return None
-    return code if same else None
+        member = None if binding else _MEMBER.match(code, end)
+        if member is None:
+            return None
+        bound = _MACRO.match(code, member.end())
+        fields = None if bound is None else _fields(code, names, bound.group(1))
+        known = reads.get(member.group(1), frozenset())
+        reads[member.group(1)] = None if fields is None or known is None else known | fields
+    return reads
+
+
+def _fields(code: str, names: list[tuple[str, int, bool]], variable: str) -> frozenset[str] | None:
+    """The fields read from `variable` (`variable.field`), or None when it is used otherwise."""
+    fields = set()
+    for name, end, binding in names:
+        if name == variable and not binding:
+            field = _MEMBER.match(code, end)
+            if field is None:
+                return None
+            fields.add(field.group(1))
+    return frozenset(fields)
+
+
+@lru_cache(maxsize=2048)
+def _names(code: str) -> list[tuple[str, int, bool]]:
+    """Each name in `code` (not a `.member`): the name, where it ends, whether a macro binds it there."""
+    bindings = {m.start(1) for m in _BINDING.finditer(code)}
+    return [(m.group(1), m.end(), m.start() in bindings) for m in _NAME.finditer(code)]
+
+
+# a `//` comment, or a CEL string or bytes literal (raw ones have no escapes), matched from the left: a quote in
+# a comment or `//` in a text is not mistaken (the sources are valid CEL: they compiled when the policy loaded)
+_LITERAL = re.compile(
+    r"(?=[/\"'bBrR])"  # only where one can start (twice as fast)
+    r"(?://[^\n]*"
+    r"|(?:[bB]?[rR]|[rR][bB])(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|\"[^\"\n]*\"|'[^'\n]*')"
+    r"|[bB]?(?:\"\"\"(?:\\[\s\S]|[^\\])*?\"\"\"|'''(?:\\[\s\S]|[^\\])*?'''|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'))"
+)
+
+
+@lru_cache(maxsize=2048)
+def _code(source: str) -> str:
+    """`source` with each string literal emptied and each comment dropped: a name in a text is no use of it."""
+    return _LITERAL.sub(lambda m: "" if m.group(0).startswith("//") else '""', source)
