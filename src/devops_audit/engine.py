@@ -67,12 +67,15 @@ def evaluate(policies: PolicySet, evidence: dict[str, Evidence],
              overrides: dict[str, dict[str, Any]] | None = None, disabled: set[str] = frozenset()) -> list[Verdict]:
     """A verdict for every enabled indicator, in policy order."""
     from devops_audit.celexpr import bounded_map, new_context
+    from devops_audit.celview import narrowed
 
     overrides = overrides or {}
     # every namespace a policy names exists for CEL, as null / false when nothing was collected
     named = {n for i in policies.indicators for n in i.required_namespaces}
     variables: dict[str, Any] = {name: None for name in named}
-    variables.update({name: (ev.facts if ev.present else None) for name, ev in evidence.items()})
+    # CEL is given only the fields of fact records an expression reads (converting the facts is most of its cost)
+    sources = tuple(e for i in policies.indicators for owner in (i, *i.parts) for e in owner.expressions.values())
+    variables.update({name: (narrowed(name, ev.facts, sources) if ev.present else None) for name, ev in evidence.items()})
     variables["evidence"] = {**{name: False for name in named}, **{n: ev.present for n, ev in evidence.items()}}
     changing: dict[str, Any] = {"params": {}}  # the indicator's, set by `_judge`
     context = new_context(variables, changing)

@@ -7,7 +7,8 @@ Actions, GitLab CI, Jenkins, Azure Pipelines, CircleCI and Bitbucket all map ont
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
+from functools import cache
 from typing import Any, Literal
 
 __all__ = [
@@ -180,10 +181,18 @@ class Toolchain:
 
 def to_data(value: Any) -> Any:
     """Facts as plain JSON values (dataclasses become dicts, tuples lists)."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
     if isinstance(value, dict):
         return {k: to_data(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [to_data(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {name: to_data(getattr(value, name)) for name in _field_names(kind)}
     return value
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(item.name for item in fields(kind))

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import fields, is_dataclass
-from functools import lru_cache
+from collections.abc import Iterator, Mapping
+from dataclasses import fields, is_dataclass, replace
+from functools import cache, lru_cache
 from typing import Any
 
 from devops_audit.untrusted import clean_text
@@ -68,29 +69,85 @@ def _looks_random(word: str) -> bool:
 
 def redact_value(value: Any) -> Any:
     """A copy of any value (dataclasses, mappings, lists, text) with every string redacted."""
+    return _copy(value, {})
+
+
+def _copy(value: Any, memo: dict[int, Any]) -> Any:
+    """`redact_value`; a dataclass instance met twice (a verdict in the results and in an area's blocking
+    list) is copied once, so the copy keeps the original's sharing."""
+    kind = type(value)
+    if kind is str:
+        return redact_text(value)
+    if value is None or kind is bool or kind is int or kind is float:
+        return value
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
-        return {redact_value(k): redact_value(v) for k, v in value.items()}
+        return {_copy(k, memo): _copy(v, memo) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact_value(v) for v in value]
+        return [_copy(v, memo) for v in value]
     if isinstance(value, tuple):
-        return tuple(redact_value(v) for v in value)
+        return tuple(_copy(v, memo) for v in value)
     if is_dataclass(value) and not isinstance(value, type):
-        duplicate = copy.copy(value)
-        for item in fields(value):
-            object.__setattr__(duplicate, item.name, redact_value(getattr(value, item.name)))
+        if id(value) in memo:
+            return memo[id(value)]
+        duplicate = memo[id(value)] = copy.copy(value)
+        for name in _field_names(kind):
+            object.__setattr__(duplicate, name, _copy(getattr(value, name), memo))
         return duplicate
     return value
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(item.name for item in fields(kind))
+
+
+class _RedactedFacts(Mapping[str, Any]):
+    """`ScanResult.facts` as the reporters see it: each namespace is redacted when it is first read (reporters
+    read one small namespace or none, the facts are most of a result's text); nothing is handed out unredacted."""
+
+    def __init__(self, facts: dict[str, Any]) -> None:
+        self._facts = {redact_text(name): value for name, value in facts.items()}
+        self._redacted: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._redacted:
+            self._redacted[name] = redact_value(self._facts[name])
+        return self._redacted[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        return len(self._facts)
 
 
 _LAST: list[Any] = []  # (result, its redacted copy): several formats render the same result
 
 
 def redacted_result(result: Any) -> Any:
-    """The `ScanResult` as every reporter must see it (computed once per result)."""
+    """The `ScanResult` as every reporter must see it (computed once per result); its facts are redacted
+    namespace by namespace as they are read."""
     if _LAST and _LAST[0] is result:
         return _LAST[1]
-    safe = redact_value(result)
+    memo = {id(verdict.indicator): _redacted_indicator(verdict.indicator) for verdict in result.verdicts}
+    safe = _copy(replace(result, facts={}), memo)
+    safe.facts = _RedactedFacts(result.facts)
     _LAST[:] = [result, safe]
     return safe
+
+
+_INDICATORS: dict[int, tuple[Any, Any]] = {}  # id -> (indicator, its redacted copy)
+_MAX_INDICATORS = 1024
+
+
+def _redacted_indicator(indicator: Any) -> Any:
+    """An indicator is policy text, the same object in every scan of a process: redacted once (policies are
+    not changed once loaded; the entry holds the indicator, so its id is not reused while it is kept)."""
+    kept = _INDICATORS.get(id(indicator))
+    if kept is None or kept[0] is not indicator:
+        if len(_INDICATORS) >= _MAX_INDICATORS:
+            _INDICATORS.clear()
+        kept = _INDICATORS[id(indicator)] = (indicator, redact_value(indicator))
+    return kept[1]

@@ -41,6 +41,13 @@ def clean(value: Any) -> Any:
     """A copy of a JSON-like value that CEL and every reporter can take: lone surrogates replaced,
     non-finite floats and integers beyond 64 bits become None, keys that are not text, integers or
     booleans become text, tuples and sets become lists."""
+    kind = type(value)  # the common cases first
+    if kind is str:
+        return clean_text(value)
+    if kind is dict:
+        return {_key(k): clean(v) for k, v in value.items()}
+    if kind is list:
+        return [clean(v) for v in value]
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, bool) or value is None:

@@ -92,3 +92,18 @@ def test_a_config_error_quoting_a_credential_prints_it_masked(tmp_path, capsys):
     run = run_scan_cli(capsys, repo, tmp_path / "out")
     assert run.code == 2 and ".devops-audit.yml:3: api.offline:" in run.stderr
     assert PASSWORD not in run.everything and MASK in run.stderr
+
+
+def test_a_reporter_reads_every_fact_redacted_and_the_scan_keeps_its_own():
+    from devops_audit.redact import redacted_result
+    from devops_audit.result import Gate, ScanResult
+
+    facts = {"ci": {"jobs": [{"id": f"deploy-{GITHUB}", "needs": [AWS]}]}, "project": {"summary": SLACK}}
+    result = ScanResult(".", None, [], [], [], Gate(True), "", "", facts=facts)
+    safe = redacted_result(result)
+    assert safe.facts["ci"] == {"jobs": [{"id": f"deploy-{MASK}", "needs": [MASK]}]}
+    assert safe.facts.get("project") == {"summary": MASK} and safe.facts.get("absent") is None
+    assert dict(safe.facts) == {"ci": safe.facts["ci"], "project": {"summary": MASK}}
+    assert not any(s in json.dumps(dict(safe.facts)) for s in SECRETS)
+    assert result.facts["ci"]["jobs"][0]["id"] == f"deploy-{GITHUB}"  # the original is not touched
+    assert redacted_result(result) is safe
