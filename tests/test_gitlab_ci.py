@@ -166,6 +166,17 @@ def test_bad_included_file_is_an_error_and_the_rest_parses(tmp_path: Path) -> No
     assert error.path == "broken.yml" and error.line is not None
 
 
+def test_local_include_globs_match_like_fnmatch(tmp_path: Path) -> None:
+    (tmp_path / ".gitlab-ci.yml").write_text("include:\n  - local: /ci/*.yml\n  - local: ci/jobs/[ab].yml\n")
+    for name, job in (("ci/base.yml", "base"), ("ci/jobs/a.yml", "a"), ("ci/jobs/c.yml", "c"), ("ci/x.yaml", "x")):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(f"{job}:\n  script: [make {job}]\n")
+    (pipeline,) = parse(tmp_path).pipelines
+    # `*` crosses `/` (Python's fnmatch, not GitLab's own glob): ci/jobs/*.yml files match `ci/*.yml`
+    assert pipeline.files == [".gitlab-ci.yml", "ci/base.yml", "ci/jobs/a.yml", "ci/jobs/c.yml"]
+    assert sorted(job.id for job in pipeline.jobs) == ["a", "base", "c"]
+
+
 def test_include_cycles_and_extends_cycles_terminate(tmp_path: Path) -> None:
     (tmp_path / ".gitlab-ci.yml").write_text("include: a.yml\n.x:\n  extends: .y\n.y:\n  extends: .x\n"
                                              "job:\n  extends: .x\n  script: [make test]\n")

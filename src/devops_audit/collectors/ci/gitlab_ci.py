@@ -26,7 +26,6 @@ classified by the include name, since the jobs they add are not in this reposito
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -218,7 +217,7 @@ class _Loader:
                                                  location.line))
             return []
         if any(ch in pattern for ch in "*?["):
-            targets = [p for p in self.workspace.files if fnmatch.fnmatch(p, pattern)]
+            targets = self.workspace.index.find((pattern,))  # `fnmatch` semantics: `*` also crosses `/`
         else:
             targets = [pattern] if self.workspace.exists(pattern) else []
         if not targets:
