@@ -58,3 +58,17 @@ def test_the_words_never_hide_a_match():
     for text in texts:
         everywhere = {rule.tool for rule in classifier.rules if rule.commands and rule.commands.regex.search(text)}
         assert {rule.tool for rule in classifier._script_rules(text)} == everywhere, text
+
+
+def test_uses_match_a_row_naming_them_or_one_of_their_folders_and_images_by_prefix():
+    classifier = Classifier([ToolRule.from_data(row) for row in (
+        {"tool": "scan", "kinds": ["sast"], "uses": ["Acme/Scan"]},
+        {"tool": "new-scan", "kinds": ["sast"], "uses": ["acme/scan@>=1.2"]},
+        {"tool": "kaniko", "kinds": ["build"], "images": ["gcr.io/kaniko"]},
+    )])
+    assert classifier.classify(uses="acme/scan@v1") == (["sast"], ["new-scan", "scan"])  # a moving major tag
+    assert classifier.classify(uses="ACME/scan/init@v1.1") == (["sast"], ["scan"])  # a folder of the action
+    assert classifier.classify(uses="acme/scan@v1.1") == (["sast"], ["scan"])  # older than 1.2
+    assert classifier.classify(uses="acme/scanner@v1") == ([], [])  # a prefix that is not a folder
+    assert classifier.classify(run="echo", image="GCR.io/kaniko-project/executor:v1") == (["build"], ["kaniko"])
+    assert classifier.classify(uses="acme/scan/@v2", image="gcr.io/kaniko") == (["build", "sast"], ["kaniko", "new-scan", "scan"])

@@ -166,6 +166,30 @@ def test_bad_included_file_is_an_error_and_the_rest_parses(tmp_path: Path) -> No
     assert error.path == "broken.yml" and error.line is not None
 
 
+def test_local_include_globs_match_like_fnmatch(tmp_path: Path) -> None:
+    (tmp_path / ".gitlab-ci.yml").write_text("include:\n  - local: /ci/*.yml\n  - local: ci/jobs/[ab].yml\n")
+    for name, job in (("ci/base.yml", "base"), ("ci/jobs/a.yml", "a"), ("ci/jobs/c.yml", "c"), ("ci/x.yaml", "x")):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(f"{job}:\n  script: [make {job}]\n")
+    (pipeline,) = parse(tmp_path).pipelines
+    # `*` crosses `/` (Python's fnmatch, not GitLab's own glob): ci/jobs/*.yml files match `ci/*.yml`
+    assert pipeline.files == [".gitlab-ci.yml", "ci/base.yml", "ci/jobs/a.yml", "ci/jobs/c.yml"]
+    assert sorted(job.id for job in pipeline.jobs) == ["a", "base", "c"]
+
+
+def test_every_container_named_by_id_stays_alive(tmp_path: Path) -> None:
+    """Files are remembered by container id: a container freed while its id is a key would lend its file to a
+    later container given the same id (steps then located in the wrong file, depending on memory layout)."""
+    names = [f"ci/part{n}.yml" for n in range(4)]
+    (tmp_path / ".gitlab-ci.yml").write_text("include:\n" + "".join(f"  - local: {name}\n" for name in names))
+    (tmp_path / "ci").mkdir()
+    for n, name in enumerate(names):
+        (tmp_path / name).write_text(f"job{n}:\n  script: [make test{n}]\n")
+    loader = gitlab_ci._Loader(Workspace(tmp_path), default_classifier())
+    loader.load_root(".gitlab-ci.yml")
+    assert set(loader.origin) <= {id(container) for container in loader.keep}
+
+
 def test_include_cycles_and_extends_cycles_terminate(tmp_path: Path) -> None:
     (tmp_path / ".gitlab-ci.yml").write_text("include: a.yml\n.x:\n  extends: .y\n.y:\n  extends: .x\n"
                                              "job:\n  extends: .x\n  script: [make test]\n")

@@ -32,6 +32,15 @@ def test_discovery_names_and_test_data_folders(tmp_path: Path) -> None:
         "Jenkinsfile", "Jenkinsfile.release", "ci/deploy.Jenkinsfile", "ci/nightly.jenkinsfile"]
 
 
+def test_discovery_ignores_case(tmp_path: Path) -> None:
+    for name in ("JENKINSFILE", "jenkinsfile-nightly", "ci/Release.JENKINSFILE", "jenkins/Build.GROOVY",
+                 ".ci/Deploy.Groovy", "src/Main.GROOVY", "ci/Jenkinsfile.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("node { sh 'make' }\n")
+    assert jenkins.discover(Workspace(tmp_path)) == [
+        ".ci/Deploy.Groovy", "JENKINSFILE", "ci/Release.JENKINSFILE", "jenkins/Build.GROOVY", "jenkinsfile-nightly"]
+
+
 def test_declarative_stages_and_parallel_upstream() -> None:
     _, jobs = parse(DECLARATIVE)
     assert list(jobs) == ["Build", "Unit tests", "Lint", "Windows", "Deploy", "Release"]

@@ -45,6 +45,7 @@ class Commands:
 _LEADING = re.compile(r"(?:\\b)?(?:(?P<word>[A-Za-z0-9_-]+)|\((?:\?:)?(?P<group>[A-Za-z0-9_-]+(?:\|[A-Za-z0-9_-]+)*)\))"
                       r"(?P<next>.?)")
 _QUANTIFIERS = ("?", "*", "{")
+_MAX_SCRIPTS = 4096  # scripts remembered by a classifier (the shipped one lives as long as the process)
 
 
 def _leading_words(pattern: str) -> tuple[str, ...]:
@@ -108,44 +109,51 @@ class Classifier:
 
     def __init__(self, rules: Iterable[ToolRule]) -> None:
         self.rules = tuple(rules)
-        self._seen: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
+        self._scripts: dict[str, list[ToolRule]] = {}  # script -> the rows its text matches (CI files repeat)
         # which rows a script can match: the rows one of whose words it contains, and the rows without words
         self._by_word: dict[str, list[ToolRule]] = {}
         self._unfiltered = [rule for rule in self.rules if rule.commands is not None and not rule.commands.words]
+        # which rows a reference can match: those naming it or a folder of it (`owner/repo` for `owner/repo/sub`)
+        self._by_uses: dict[str, list[ToolRule]] = {}
+        self._by_min_version: dict[str, list[tuple[ToolRule, tuple[int, ...]]]] = {}
+        self._with_images = [rule for rule in self.rules if rule.images]
         for rule in self.rules:
             for word in rule.commands.words if rule.commands is not None else ():
                 self._by_word.setdefault(word, []).append(rule)
+            for uses in rule.uses:
+                self._by_uses.setdefault(uses, []).append(rule)
+            for name, minimum in rule.min_versions:
+                self._by_min_version.setdefault(name, []).append((rule, minimum))
 
     def extended(self, extra: Iterable[dict[str, Any]]) -> Classifier:
         return Classifier((*(ToolRule.from_data(e, trusted=False) for e in extra), *self.rules))
 
     def classify(self, run: str = "", uses: str = "", image: str = "") -> tuple[list[str], list[str]]:
-        """(kinds, tools) recognised, each sorted and without duplicates (memoised: CI files repeat themselves)."""
-        key = (run, uses, image)
-        if key not in self._seen:
-            self._seen[key] = self._classify(run, uses, image)
-        kinds, tools = self._seen[key]
-        return list(kinds), list(tools)
-
-    def _classify(self, run: str, uses: str, image: str) -> tuple[list[str], list[str]]:
-        matched = self._script_rules(run) if run else []
+        """(kinds, tools) recognised, each sorted and without duplicates."""
+        matched = list(self._script_rules(run)) if run else []
         uses_l = _strip_version(uses.lower())
+        if uses_l:
+            parts = uses_l.split("/")
+            for prefix in ("/".join(parts[:n]) for n in range(1, len(parts) + 1)):  # `a`, `a/b`, `a/b/c`
+                matched += self._by_uses.get(prefix, ())
+            matched += [rule for rule, minimum in self._by_min_version.get(uses_l, ()) if _at_least(uses, minimum)]
         image_l = image.lower()
-        if uses_l or image_l:
-            matched += [rule for rule in self.rules if (
-                (uses_l and any(uses_l == u or uses_l.startswith(u + "/") for u in rule.uses))
-                or (image_l and any(image_l.startswith(i) for i in rule.images))
-                or (uses_l and any(uses_l == name and _at_least(uses, minimum) for name, minimum in rule.min_versions))
-            )]
+        if image_l:
+            matched += [rule for rule in self._with_images if image_l.startswith(rule.images)]
         return sorted({kind for rule in matched for kind in rule.kinds}), sorted({rule.tool for rule in matched})
 
     def _script_rules(self, run: str) -> list[ToolRule]:
-        """The rows whose `commands` match the script."""
+        """The rows whose `commands` match the script (remembered; past `_MAX_SCRIPTS` scripts the memo starts anew)."""
+        if run in self._scripts:
+            return self._scripts[run]
         candidates = dict.fromkeys(self._unfiltered)
         for word, rules in self._by_word.items():
             if word in run:
                 candidates.update(dict.fromkeys(rules))
-        return [rule for rule in candidates if rule.commands.regex.search(run) is not None]
+        if len(self._scripts) >= _MAX_SCRIPTS:
+            self._scripts.clear()
+        found = self._scripts[run] = [rule for rule in candidates if rule.commands.regex.search(run) is not None]
+        return found
 
 
 def _version(text: str) -> tuple[int, ...] | None:

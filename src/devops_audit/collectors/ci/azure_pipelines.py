@@ -78,8 +78,8 @@ _SHA = re.compile(r"^[0-9a-fA-F]{40}$")
 def discover(workspace: Workspace) -> list[str]:
     candidates: list[str] = []
     referenced: set[str] = set()
-    for path in workspace.files:
-        if not path.endswith((".yml", ".yaml")) or _OTHER_SYSTEMS.match(path) or is_test_data(path):
+    for path in workspace.index.find_names(("*.yml", "*.yaml")):
+        if _OTHER_SYSTEMS.match(path) or is_test_data(path):
             continue
         try:
             text = workspace.read_text(path, max_bytes=_SNIFF_BYTES)

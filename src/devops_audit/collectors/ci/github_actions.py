@@ -47,10 +47,10 @@ def discover(workspace: Workspace) -> list[str]:
     """Workflows, and every action definition of the repository (CI code others run), outside test data."""
     from devops_audit.collectors.ci.pipelines import is_test_data
 
-    # the substring tests are a cheap first look: most files of a large repository are neither
-    return [p for p in workspace.files
-            if (p.startswith(".github/workflows/") and _WORKFLOW.match(p))
-            or ("action.y" in p and _ACTION.search(p) and not is_test_data(p) and not _WORKFLOW.match(p))]
+    index = workspace.index
+    workflows = [p for p in index.folders.get(".github/workflows", ()) if _WORKFLOW.match(p)]
+    actions = index.named(*(name for name in index.initials.get("a", ()) if _ACTION.match(name)))
+    return sorted(workflows + [p for p in actions if not is_test_data(p) and not _WORKFLOW.match(p)])
 
 
 def parse(workspace: Workspace | SharedFiles, path: str, classifier: Classifier) -> Parsed:

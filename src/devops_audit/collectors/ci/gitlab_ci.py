@@ -26,7 +26,6 @@ classified by the include name, since the jobs they add are not in this reposito
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -105,7 +104,7 @@ class _Loader:
     included: bool = False
     origin: dict[int, str] = field(default_factory=dict)  # id(container) -> file
     key_origin: dict[int, dict[Any, str]] = field(default_factory=dict)  # id(merged map) -> key -> file
-    keep: list[Any] = field(default_factory=list)  # merged containers stay alive so their ids stay unique
+    keep: list[Any] = field(default_factory=list)  # every container in `origin` stays alive: its id stays unique
     expanded: int = 0  # nodes visited expanding references, extends and scripts, across every file
 
     def spend(self, nodes: int = 1) -> None:
@@ -143,6 +142,7 @@ class _Loader:
                 stack.append(item.value)
             elif isinstance(item, (dict, list)) and id(item) not in self.origin:
                 self.origin[id(item)] = path
+                self.keep.append(item)  # alive while its id is a key (a freed one's id would name a later file)
                 stack.extend(item.values() if isinstance(item, dict) else item)
 
     def where(self, container: Any, key: Any = None) -> Location:
@@ -218,7 +218,7 @@ class _Loader:
                                                  location.line))
             return []
         if any(ch in pattern for ch in "*?["):
-            targets = [p for p in self.workspace.files if fnmatch.fnmatch(p, pattern)]
+            targets = self.workspace.index.find((pattern,))  # `fnmatch` semantics: `*` also crosses `/`
         else:
             targets = [pattern] if self.workspace.exists(pattern) else []
         if not targets:

@@ -89,13 +89,13 @@ _IDE_DESCRIPTORS = (".gdsl", ".dsld")
 
 
 def discover(workspace: Workspace) -> list[str]:
-    return [p for p in workspace.files if _may_be_candidate(p) and _is_candidate(p) and not is_test_data(p)]
-
-
-def _may_be_candidate(path: str) -> bool:
-    """A cheap first look (most files of a large repository fail it): what `_is_candidate` can accept."""
-    lower = path.lower()
-    return "jenkinsfile" in lower or lower.endswith(".groovy")
+    index = workspace.index
+    # the base names `_is_candidate` can accept, from the index (case-insensitive: `.Groovy`, `JENKINSFILE`)
+    names = [name for ending, names in index.endings.items() if ending.lower() in (".groovy", ".jenkinsfile")
+             for name in names]
+    names += [name for initial in "jJ" for name in index.initials.get(initial, ())
+              if name.lower().startswith("jenkinsfile")]
+    return [p for p in index.named(*names) if _is_candidate(p) and not is_test_data(p)]
 
 
 def _is_candidate(path: str) -> bool:
