@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from fnmatch import translate
-from functools import cache, cached_property
+from functools import cached_property, lru_cache
 
 __all__ = ["FileIndex"]
 
@@ -144,7 +144,7 @@ def _may_start(folder: str, head: str) -> bool:
     return prefix.startswith(head) or head.startswith(prefix)
 
 
-@cache
+@lru_cache(maxsize=1024)  # bounded: GitLab include globs come from the scanned repositories
 def _matcher(pattern: str) -> Callable[[str], object]:
     """The glob as a compiled test; a leading `*` becomes a search (C finds the plain text after it quickly)."""
     bare = pattern.lstrip("*")
