@@ -78,3 +78,12 @@ def test_the_color_option_reaches_the_report(tmp_path, monkeypatch):
         out = tmp_path / f"{choice}.txt"
         main(["scan", str(LEGACY), "--offline", "--color", choice, "-f", f"terminal={out}"])
         assert ("\x1b[" in out.read_text()) is escapes
+
+
+def test_control_characters_from_the_repository_do_not_reach_the_terminal(result):
+    verdict = result.verdicts[1]
+    verdict.message = "Hidden\rshown \x1b]0;title\x07 and\x08 \x9b2J done"
+    for color in (False, True):
+        text = terminal(result, color=color)
+        assert "Hidden" in text and not any(char in text for char in "\r\x07\x08\x9b")
+        assert ("\x1b" in text) is color  # colour off: no escape at all; on: ESC passes, as with rich

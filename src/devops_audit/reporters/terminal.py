@@ -1,7 +1,8 @@
 """The terminal report: levels per area and domain, every verdict, and what blocks the next level.
 
 Plain lines laid out here, not by rich (its table layout cost ~50 ms a report and its import ~50 ms).
-Colour is ANSI escape codes, only when asked: `--color always`, or a terminal without NO_COLOR. Widths count
+Colour is ANSI escape codes, only when asked: `--color always`, or a terminal without NO_COLOR; control
+characters from the scanned repository are dropped (the escape character too, unless colour is on). Widths count
 terminal cells (a Chinese character takes two); in the verdict table a long title or detail wraps within its
 column, within the width (COLUMNS, else the terminal's, else 120). Other lines are left whole: a terminal
 wraps them, a file keeps them greppable.
@@ -24,6 +25,10 @@ _STYLE = {"pass": "green", "fail": "bold red", "not_applicable": "dim", "unknown
 _LABEL = {"pass": "pass", "fail": "FAIL", "not_applicable": "n/a", "unknown": "unknown", "error": "ERROR"}
 _SGR = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "magenta": "35", "cyan": "36"}
 _GAP = "  "  # between table columns
+# Control characters from the repository (a file name, a message) must not drive the reader's terminal: gone,
+# but for the line breaks, a tab (a space) and, when colour is on, the escape that starts our colours.
+_CONTROLS = {code: None for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if code != 0x0A} | {0x09: " "}
+_CONTROLS_COLOR = {code: value for code, value in _CONTROLS.items() if code != 0x1B}
 
 Paint = Callable[[str, str], str]
 
@@ -103,7 +108,7 @@ def render(result: Any, options: Any) -> str:
         out(paint("Gate: passed (exit 0)", "bold green"))
     else:
         out(paint(f"Gate: FAILED (exit 1): {'; '.join(result.gate.reasons)}", "bold red"))
-    return "\n".join(lines) + "\n"
+    return ("\n".join(lines) + "\n").translate(_CONTROLS_COLOR if color else _CONTROLS)
 
 
 def _painter(color: bool) -> Paint:
