@@ -86,4 +86,5 @@ def test_control_characters_from_the_repository_do_not_reach_the_terminal(result
     for color in (False, True):
         text = terminal(result, color=color)
         assert "Hidden" in text and not any(char in text for char in "\r\x07\x08\x9b")
-        assert ("\x1b" in text) is color  # colour off: no escape at all; on: ESC passes, as with rich
+        assert "]0;title" in text and "\x1b]" not in text  # the repository's escape is gone, colour or not
+        assert ("\x1b[" in text) is color  # only our own colours start with an escape

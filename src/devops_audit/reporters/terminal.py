@@ -2,7 +2,8 @@
 
 Plain lines laid out here, not by rich (its table layout cost ~50 ms a report and its import ~50 ms).
 Colour is ANSI escape codes, only when asked: `--color always`, or a terminal without NO_COLOR; control
-characters from the scanned repository are dropped (the escape character too, unless colour is on). Widths count
+characters from the scanned repository are dropped, the escape character included (our colours are written with a
+random stand-in and become escapes only after that). Widths count
 terminal cells (a Chinese character takes two); in the verdict table a long title or detail wraps within its
 column, within the width (COLUMNS, else the terminal's, else 120). Other lines are left whole: a terminal
 wraps them, a file keeps them greppable.
@@ -11,6 +12,7 @@ wraps them, a file keeps them greppable.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
 import unicodedata
@@ -26,9 +28,8 @@ _LABEL = {"pass": "pass", "fail": "FAIL", "not_applicable": "n/a", "unknown": "u
 _SGR = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "magenta": "35", "cyan": "36"}
 _GAP = "  "  # between table columns
 # Control characters from the repository (a file name, a message) must not drive the reader's terminal: gone,
-# but for the line breaks, a tab (a space) and, when colour is on, the escape that starts our colours.
+# but for the line breaks and a tab (a space)
 _CONTROLS = {code: None for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if code != 0x0A} | {0x09: " "}
-_CONTROLS_COLOR = {code: value for code, value in _CONTROLS.items() if code != 0x1B}
 
 Paint = Callable[[str, str], str]
 
@@ -37,7 +38,8 @@ def render(result: Any, options: Any) -> str:
     color = options.color if options.color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
     color = bool(color) and os.environ.get("TERM") not in ("dumb", "unknown")  # as rich did: no codes there
     width = int(os.environ.get("COLUMNS", "0") or 0) or (shutil.get_terminal_size((120, 24)).columns if color else 120)
-    paint = _painter(color)
+    escape = f"\ue000{secrets.token_hex(8)}"  # stands for ESC in our colours: no repository text can hold it
+    paint = _painter(color, escape)
     lines: list[str] = []
     out = lines.append
 
@@ -108,15 +110,15 @@ def render(result: Any, options: Any) -> str:
         out(paint("Gate: passed (exit 0)", "bold green"))
     else:
         out(paint(f"Gate: FAILED (exit 1): {'; '.join(result.gate.reasons)}", "bold red"))
-    return ("\n".join(lines) + "\n").translate(_CONTROLS_COLOR if color else _CONTROLS)
+    return ("\n".join(lines) + "\n").translate(_CONTROLS).replace(escape, "\x1b")
 
 
-def _painter(color: bool) -> Paint:
-    """`paint(text, "bold red")`: the text in ANSI colour, or as it is when colour is off."""
+def _painter(color: bool, escape: str) -> Paint:
+    """`paint(text, "bold red")`: the text in ANSI colour (`escape` standing for ESC), or as it is."""
     def paint(text: str, style: str) -> str:
         if not (color and style and text):
             return text
-        return f"\x1b[{';'.join(_SGR[word] for word in style.split())}m{text}\x1b[0m"
+        return f"{escape}[{';'.join(_SGR[word] for word in style.split())}m{text}{escape}[0m"
 
     return paint
 
