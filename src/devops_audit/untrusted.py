@@ -45,15 +45,17 @@ def clean(value: Any) -> Any:
     non-finite floats and integers beyond 64 bits become None, keys that are not text, integers or
     booleans become text, tuples and sets become lists, dataclass records (`Location`, `Step`, ...) dicts
     of their fields in field order."""
-    kind = type(value)  # the common cases first
+    kind = type(value)  # the common cases first, ASCII text (no surrogate) without a call
     if kind is str:
-        return clean_text(value)
+        return value if value.isascii() else clean_text(value)
     if kind is dict:
-        return {_key(k): clean(v) for k, v in value.items()}
+        return {(k if type(k) is str and k.isascii() else _key(k)): clean(v) for k, v in value.items()}
     if kind is list:
         return [clean(v) for v in value]
     if kind is bool or value is None:
         return value
+    if kind is int:
+        return value if value in INT64 else None
     names = _field_names(kind)
     if names is not None:
         return {name: clean(getattr(value, name)) for name in names}
