@@ -40,3 +40,31 @@ def test_clean_replaces_what_cel_and_the_reporters_cannot_take():
              None: 1, 1.5: 2, False: 3}
     assert clean(value) == {"a\ufffd": ["ok", "sub\ufffd", None, None, 1.5, True, None, ["t"], [3]],
                             "None": 1, "1.5": 2, False: 3}
+
+
+def test_clean_turns_records_into_dicts_like_to_data_in_the_same_pass():
+    record = _Record("r\ud800", Location("ci.yml", 3), steps=[Step("s", "jobs.a.steps[0]", Location("ci.yml", 4))],
+                     extra={"k": (Location("x", 1),), "n": math.nan})
+    data = clean([record, ("t", 2), _Record])
+    assert data[:2] == clean(to_data([record, ("t", 2)]))
+    assert data[0]["name"] == "r\ufffd" and data[0]["extra"]["n"] is None
+    assert data[2] is _Record  # a dataclass type is no record
+    data[0]["steps"][0]["kinds"].append("test")
+    assert record.steps[0].kinds == []
+
+
+def test_the_ci_collector_hands_over_plain_clean_facts(tmp_path):
+    import json
+
+    from devops_audit.collectors import CollectOptions, collect_all
+    from devops_audit.workspace import Workspace
+
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text(
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    timeout-minutes: .inf\n    steps:\n"
+        "      - uses: actions/setup-python@v5\n        with: {python-version: .nan}\n      - run: pytest\n")
+    evidence = collect_all(Workspace(tmp_path), CollectOptions(offline=True), ["ci"])["ci"]
+    assert evidence.clean and evidence.facts["jobs"][0]["timeout_minutes"] is None
+    assert evidence.facts["steps"][0]["location"] == {"path": ".github/workflows/ci.yml", "line": 7}
+    json.dumps(evidence.facts, allow_nan=False)  # dicts, lists and JSON scalars only

@@ -272,3 +272,17 @@ def test_linter_plugins_in_the_build_count_as_linter_configuration(tmp_path: Pat
 def test_jenkins_build_plugin_jdks_are_toolchain_pins(tmp_path: Path, call: str, status: str) -> None:
     write(tmp_path, {"Jenkinsfile": call})
     assert verdicts(scan_dict(tmp_path, offline=True))["CD.BP.04"]["status"] == status
+
+
+def test_nox_sessions_are_found_at_any_statement_depth_and_the_last_default_wins():
+    from devops_audit.collectors.ci.follow import nox
+
+    text = ("import nox\nnox.options.sessions = ['a']\n"
+            "if True:\n    @nox.session\n    def lint(session):\n        session.run('ruff', 'check')\n"
+            "try:\n    pass\nexcept ImportError:\n    @nox.session(name='docs')\n    def _docs(session):\n"
+            "        session.run('sphinx-build', x)\n        session.notify('lint')\n"
+            "nox.options.sessions = ['lint', 'docs']\n")
+    parsed = nox.parse(text, "noxfile.py")
+    assert parsed.default == ("lint", "docs")
+    assert parsed.targets["lint"].commands == [("ruff check", 6)]
+    assert parsed.targets["docs"].commands == [("sphinx-build …", 12)] and parsed.targets["docs"].after == ["lint"]

@@ -46,7 +46,8 @@ class Evidence:
     """What one collector found: facts under one namespace, plus the files it looked at.
 
     `present` is False when nothing was found at all (indicators that need it answer `unknown`, and
-    `hint` tells the user how to provide it).
+    `hint` tells the user how to provide it). `clean` is True when the collector's last step passed `facts`
+    through `untrusted.clean` (so `collect_all` does not copy them a second time).
     """
 
     name: str
@@ -54,6 +55,7 @@ class Evidence:
     facts: Any
     inventory: list[InventoryEntry] = field(default_factory=list)
     hint: str = ""
+    clean: bool = False
 
     @property
     def errors(self) -> list[InventoryEntry]:

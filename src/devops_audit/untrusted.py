@@ -3,7 +3,8 @@
 Three things a hostile file can carry that valid Python values still hold, and that crash whatever
 reads them later: lone surrogates (`"\\ud800"` in JSON, a file name that is not UTF-8), non-finite numbers
 (`NaN`, `Infinity`, `1e999`) and mapping keys CEL cannot represent (`null`, `1.5`). `load_json` refuses
-non-finite numbers and integers beyond 64 bits and replaces lone surrogates; `clean` does the same for any value already built.
+non-finite numbers and integers beyond 64 bits and replaces lone surrogates; `clean` does the same for any value already built
+(dataclass records included: it is also what turns facts into plain JSON values, in the same pass).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import fields, is_dataclass
+from functools import cache
 from typing import Any
 
 __all__ = ["clean", "clean_text", "load_json", "NonFiniteNumber", "TooManyValues", "INT64", "MAX_JSON_VALUES"]
@@ -40,18 +43,24 @@ def clean_text(text: str) -> str:
 def clean(value: Any) -> Any:
     """A copy of a JSON-like value that CEL and every reporter can take: lone surrogates replaced,
     non-finite floats and integers beyond 64 bits become None, keys that are not text, integers or
-    booleans become text, tuples and sets become lists."""
-    kind = type(value)  # the common cases first
+    booleans become text, tuples and sets become lists, dataclass records (`Location`, `Step`, ...) dicts
+    of their fields in field order."""
+    kind = type(value)  # the common cases first, ASCII text (no surrogate) without a call
     if kind is str:
-        return clean_text(value)
+        return value if value.isascii() else clean_text(value)
     if kind is dict:
-        return {_key(k): clean(v) for k, v in value.items()}
+        return {(k if type(k) is str and k.isascii() else _key(k)): clean(v) for k, v in value.items()}
     if kind is list:
         return [clean(v) for v in value]
+    if kind is bool or value is None:
+        return value
+    if kind is int:
+        return value if value in INT64 else None
+    names = _field_names(kind)
+    if names is not None:
+        return {name: clean(getattr(value, name)) for name in names}
     if isinstance(value, str):
         return clean_text(value)
-    if isinstance(value, bool) or value is None:
-        return value
     if isinstance(value, int):
         return value if value in INT64 else None
     if isinstance(value, float):
@@ -61,6 +70,12 @@ def clean(value: Any) -> Any:
     if isinstance(value, (list, tuple, set, frozenset)):
         return [clean(v) for v in value]
     return value
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass type, None for any other type."""
+    return tuple(item.name for item in fields(kind)) if is_dataclass(kind) else None
 
 
 def _key(key: Any) -> Any:

@@ -11,7 +11,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from devops_audit.facts import Evidence, InventoryEntry, to_data
+from devops_audit.facts import Evidence, InventoryEntry
 from devops_audit.untrusted import clean
 from devops_audit.workspace import Workspace
 
@@ -73,8 +73,9 @@ def collect_all(workspace: Workspace, options: CollectOptions, names: list[str] 
             if isinstance(module, Exception):
                 raise module
             evidence = module.collect(workspace, options)
-            # plain JSON values, what CEL and the reports read: no lone surrogate, non-finite number or odd key
-            evidence.facts = clean(to_data(evidence.facts))
+            if not evidence.clean:  # plain JSON values, what CEL and the reports read (dataclasses become dicts):
+                evidence.facts = clean(evidence.facts)  # no lone surrogate, non-finite number or odd key
+                evidence.clean = True
             results[name] = evidence
         except Exception as exc:  # a collector bug must not take the other indicators down
             path = _file_being_read(exc, workspace) or "."

@@ -552,6 +552,8 @@ def _reference(operand: str) -> str | None:
 
 def _split(text: str, separators: tuple[str, ...]) -> list[str]:
     """`text` split at top-level separators (not inside parentheses or quotes)."""
+    if not any(s in text for s in separators):  # most expressions: nothing to split
+        return [text]
     parts, depth, quote, start, i = [], 0, "", 0, 0
     while i < len(text):
         ch = text[i]

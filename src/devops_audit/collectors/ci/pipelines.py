@@ -7,10 +7,9 @@ them all and flattens the result so policies can say `ci.jobs.exists(j, "test" i
 
 from __future__ import annotations
 
-import copy
 import functools
 import importlib
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from devops_audit.classify import default_classifier
@@ -21,8 +20,9 @@ from devops_audit.collectors.ci.injection import analyse
 from devops_audit.collectors.ci.remote import Fetcher, Unresolved, resolve
 from devops_audit.collectors.ci.toolchains import toolchains
 from devops_audit.errors import EvidenceError
-from devops_audit.facts import Evidence, InventoryEntry, Pipeline, to_data
+from devops_audit.facts import Evidence, InventoryEntry, Pipeline
 from devops_audit.forge import repository_owner
+from devops_audit.untrusted import clean
 from devops_audit.workspace import Workspace
 
 __all__ = ["NAME", "SYSTEMS", "Parsed", "collect", "flatten", "is_test_data"]
@@ -99,16 +99,17 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     inventory.extend(follower.inventory)
     facts = flatten(pipelines)
     facts.update(analyse(files, pipelines, documents, inventory))  # injections, dangerous checkouts, inline suppressions
-    facts["unresolved"] = to_data(unresolved)
+    facts["unresolved"] = unresolved
     return Evidence(
         NAME,
         present=bool(pipelines) or any(e.status == "error" for e in inventory),
-        facts=facts,
+        facts=clean(facts),  # plain JSON values in one pass: lone surrogates and odd numbers made safe
         inventory=inventory,
         hint=(
             "no CI configuration found (looked for .github/workflows/*.yml, .gitlab-ci.yml, Jenkinsfile, "
             "azure-pipelines.yml, .circleci/config.yml, bitbucket-pipelines.yml)"
         ),
+        clean=True,
     )
 
 
@@ -116,35 +117,43 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
     """Flat lists of pipelines, jobs, steps and references, each item knowing where it belongs.
 
     Nothing is nested twice (a pipeline lists its job ids, a job does not hold its steps): the CEL core copies
-    a namespace's value on every access, so the `ci` facts are kept as small as the policies allow.
+    a namespace's value on every access, so the `ci` facts are kept as small as the policies allow. Each item
+    is a dict of its record's fields whose values are still the model's (locations, triggers, lists):
+    `untrusted.clean` turns the whole into plain JSON values in one pass.
     """
-    data = [_plain(p) for p in pipelines]
+    data: list[dict[str, Any]] = []
     jobs: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] = []
     refs: list[dict[str, Any]] = []
     chains: list[dict[str, Any]] = []
-    for pipeline in data:
-        trigger_kinds = sorted({t["kind"] for t in pipeline["triggers"]})
-        context = {"pipeline": pipeline["path"], "system": pipeline["system"]}
+    chain_at: dict[tuple[str, int], int] = {}  # setup step location -> its index in `chains`
+    jobs_at: dict[str, list[dict[str, Any]]] = {}  # pipeline path -> the jobs of every pipeline with that path
+    for model in pipelines:
+        pipeline = _fields(model)
+        trigger_kinds = sorted({t.kind for t in model.triggers})
+        context = {"pipeline": model.path, "system": model.system}
+        pipeline_jobs = jobs_at.setdefault(model.path, [])
         for job in pipeline.pop("jobs"):
-            job_triggers = job["triggers"] or trigger_kinds
-            for step in job.pop("steps"):
-                steps.append({**step, **context, "job": job["id"], "job_kinds": job["kinds"]})
-            jobs.append({**job, **context, "triggers": job_triggers})
-        pipeline_jobs = [j for j in jobs if j["pipeline"] == pipeline["path"]]
+            for step in job.steps:
+                steps.append({**_fields(step), **context, "job": job.id, "job_kinds": job.kinds})
+            record = _fields(job)
+            del record["steps"]
+            jobs.append({**record, **context, "triggers": job.triggers or trigger_kinds})
+            pipeline_jobs.append(jobs[-1])
         pipeline["job_ids"] = [j["id"] for j in pipeline_jobs]
         pipeline["job_kinds"] = sorted({k for j in pipeline_jobs for k in j["kinds"]})
         pipeline["trigger_kinds"] = trigger_kinds
-        for ref in pipeline.pop("refs"):
-            refs.append({**ref, **context})
+        refs.extend({**_fields(ref), **context} for ref in pipeline.pop("refs"))
         for toolchain in pipeline.pop("toolchains"):
             # once per setup step, though a composite action has many callers: the first caller's chain shown
-            where = (toolchain["location"]["path"], toolchain["location"]["line"])
-            seen = next((i for i, t in enumerate(chains) if (t["location"]["path"], t["location"]["line"]) == where), None)
+            where = (toolchain.location.path, toolchain.location.line)
+            seen = chain_at.get(where)
             if seen is None:
-                chains.append({**toolchain, **context})
-            elif toolchain["via"] and not chains[seen]["via"]:
-                chains[seen] = {**toolchain, **context}
+                chain_at[where] = len(chains)
+                chains.append({**_fields(toolchain), **context})
+            elif toolchain.via and not chains[seen]["via"]:
+                chains[seen] = {**_fields(toolchain), **context}
+        data.append(pipeline)
     return {
         # where a pipeline-wide verdict points: the main pipeline proper (not an action definition or a service)
         "anchor": _main_pipeline([p for p in data if p["kind"] == "pipeline"] or data, jobs),
@@ -157,26 +166,14 @@ def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:
     }
 
 
-def _plain(value: Any) -> Any:
-    """`dataclasses.asdict` of the pipeline model, without its deep copy of every string and number (the model
-    holds dataclasses, lists, dicts and scalars; anything else is still deep-copied)."""
-    if value is None or isinstance(value, (str, int, float)):  # bool is an int
-        return value
-    if type(value) is list:
-        return [_plain(item) for item in value]
-    names = _field_names(type(value))
-    if names is not None:
-        return {name: _plain(getattr(value, name)) for name in names}
-    if type(value) is dict:
-        return {_plain(key): _plain(item) for key, item in value.items()}
-    if type(value) is tuple:
-        return tuple(_plain(item) for item in value)
-    return copy.deepcopy(value)
+def _fields(record: Any) -> dict[str, Any]:
+    """A dataclass record's fields by name, in field order; the values themselves, not copies."""
+    return {name: getattr(record, name) for name in _field_names(type(record))}
 
 
 @functools.cache
-def _field_names(cls: type) -> tuple[str, ...] | None:
-    return tuple(f.name for f in fields(cls)) if is_dataclass(cls) else None
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
 
 
 def _main_pipeline(pipelines: list[dict[str, Any]], jobs: list[dict[str, Any]]) -> str:

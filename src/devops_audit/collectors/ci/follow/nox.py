@@ -7,6 +7,8 @@ reads as `…`); `session.notify("x")` runs session `x` afterwards; `nox.options
 from __future__ import annotations
 
 import ast
+from collections import deque
+from collections.abc import Iterator
 
 from devops_audit.collectors.ci.follow.model import Call, Definitions, Target, options_and_words
 
@@ -38,7 +40,7 @@ def parse(text: str, path: str) -> Definitions:
     tree = ast.parse(text, path)
     targets: dict[str, Target] = {}
     default: tuple[str, ...] = ()
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.Assign) and any(_dotted(t) == "nox.options.sessions" for t in node.targets):
             default = tuple(_literal_strings(node.value))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -46,6 +48,17 @@ def parse(text: str, path: str) -> Definitions:
             if name:
                 targets[name] = _session(node, name)
     return Definitions(targets, default or tuple(targets))
+
+
+def _statements(tree: ast.Module) -> Iterator[ast.AST]:
+    """The module's statements at every depth in `ast.walk`'s order, without entering expressions (no
+    statement is ever inside one: only modules, statements, `except` handlers and `case`s hold them)."""
+    queue: deque[ast.AST] = deque([tree])
+    while queue:
+        node = queue.popleft()
+        queue.extend(child for child in ast.iter_child_nodes(node)
+                     if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)))
+        yield node
 
 
 def _session_name(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
