@@ -11,6 +11,7 @@ import struct
 import pytest
 from helpers import scan_dict, verdicts, write
 
+from devops_audit.collectors.security import secret_values
 from devops_audit.collectors.security.hardcoded_secrets import hardcoded_secrets
 from devops_audit.collectors.security.secret_files import committed_secret_files, keystore_holds_private_key
 from devops_audit.workspace import Workspace
@@ -122,3 +123,24 @@ def test_the_secret_checks_match_file_names_in_one_compiled_pass(tmp_path, monke
     assert [f.path for f in hardcoded_secrets(workspace)] == [".gitlab-ci.yml"]
     assert committed_secret_files(workspace) == []
     assert calls == []  # no per-file × per-pattern fnmatch loop over the 2,001 files
+
+
+def test_the_substring_filter_of_secret_lines_keeps_every_line_secret_in_flags():
+    lines = [
+        "API_KEY: 9f8e7d6c5b4a3f2e1d0c",  # a name word, upper case
+        "ſECRET_VALUE=9f8e7d6c5b4a3f2e1d0c",  # `re.IGNORECASE` takes the long s for an s
+        "GITHUB_TO\u212aEN=9f8e7d6c5b4a3f2e1d0c",  # and the Kelvin sign for a k
+        "url: https://deploy:Zq8xW3vR7pL2@example.com/x",
+        "aws: AKIAABCDEFGHIJKLMNOP",
+        "token ghp_" + "a1" * 18,
+        "slack xoxb-1234567890-abcdef",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "DEBUG=1",
+        "name: build",
+    ]
+    text = "\r\n".join(lines) + "\u2028tail: 1\n"
+    expected = [(number, hit) for number, line in enumerate(text.splitlines(), start=1)
+                if (hit := secret_values.secret_in(line))]
+    assert len(expected) == 8
+    assert list(secret_values.secret_lines(text)) == expected
+    assert list(secret_values.secret_lines("name: build\nrun: make\n")) == []

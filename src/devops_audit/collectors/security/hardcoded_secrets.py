@@ -2,7 +2,7 @@
 
 Read: the CI files of every system (workflows, `.gitlab-ci.yml` and `.gitlab/`, Jenkinsfiles, Azure, CircleCI,
 Bitbucket), docker-compose files and Helm values, found through the workspace's file index. Two
-kinds of hit, judged by the value (`secret_values.secret_in`, shared with the committed-file check):
+kinds of hit, judged by the value (`secret_values.secret_lines`, shared with the committed-file check):
 - a variable whose name says it holds a secret (`*SECRET*`, `*PASSWORD*`, `*TOKEN*`, `*API_KEY*`, ...) set to
   a literal with the entropy of a secret (`KEYCLOAK_CLIENT_SECRET: 158a2075-...`), not to a reference (`$VAR`,
   `${{ secrets.X }}`, `$(var)`, a vault path, a credentials id) nor to a placeholder (`changeme`, `xxx`, `<token>`);
@@ -14,7 +14,7 @@ Only the variable name or the token kind is reported, with the line.
 from __future__ import annotations
 
 from devops_audit.collectors.security.secret_files import SecretFile, is_test_path
-from devops_audit.collectors.security.secret_values import describe, secret_in
+from devops_audit.collectors.security.secret_values import describe, secret_lines
 from devops_audit.errors import EvidenceError
 from devops_audit.workspace import MiB, Workspace
 
@@ -37,8 +37,6 @@ def hardcoded_secrets(workspace: Workspace) -> list[SecretFile]:
             text = workspace.read_bytes(path, max_bytes=_READ_LIMIT).decode("utf-8", errors="replace")
         except EvidenceError:
             continue  # the CI collectors report unreadable CI files
-        for number, line in enumerate(text.splitlines(), start=1):
-            hit = secret_in(line)
-            if hit:
-                found.append(SecretFile(path, number, describe(hit, "CI/deployment configuration"), is_test_path(path)))
+        for number, hit in secret_lines(text):
+            found.append(SecretFile(path, number, describe(hit, "CI/deployment configuration"), is_test_path(path)))
     return found

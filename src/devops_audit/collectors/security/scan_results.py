@@ -24,7 +24,6 @@ import json
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from devops_audit.collectors import unexpected_content
@@ -47,6 +46,7 @@ from devops_audit.collectors.security.security_policy import (
 from devops_audit.collectors.testing.coverage_paths import evidence_globs
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, to_data
+from devops_audit.globs import globs
 from devops_audit.untrusted import NonFiniteNumber, TooManyValues, load_json
 from devops_audit.workspace import MiB, Workspace
 
@@ -171,11 +171,12 @@ def discover(workspace: Workspace, options: Any, refused: list[str] | None = Non
     (and listed in `refused`), so a hostile config cannot point the scan at the runner's files.
     """
     found: list[str] = []
+    report_name = globs(NAMES)  # a base name is one part: what `PurePosixPath(name).match` does, in C
     for folder in FOLDERS:
         for path in workspace.on_disk(f"{folder}*"):
             name = path.rsplit("/", 1)[-1].lower()
             plain = name[:-3] if name.endswith(".gz") else name
-            if any(Path(plain).match(pattern) for pattern in NAMES):
+            if report_name(plain):
                 found.append(path)
     evidence = getattr(options, "evidence_paths", None) or {}
     patterns = [str(p) for kind in EVIDENCE_KINDS for p in evidence.get(kind) or []]

@@ -2,7 +2,7 @@
 
 Candidates come from one precompiled pattern over the distinct file names; each is then read:
 - `.env`, `.env.<name>` (not `.example`, `.sample`, `.template`, ...): a line whose value is a secret
-  (`secret_values.secret_in`: a well-known token format, or a high-entropy literal under a secret-like name);
+  (`secret_values.secret_lines`: a well-known token format, or a high-entropy literal under a secret-like name);
   `FOO=env` or `DEBUG=1` is not a finding;
 - `*.pem`, `*.key`, `id_rsa`, `id_dsa`, `id_ecdsa`, `id_ed25519`: a `PRIVATE KEY` block (a certificate or a
   public key is not a secret);
@@ -20,7 +20,7 @@ import re
 import struct
 from dataclasses import dataclass
 
-from devops_audit.collectors.security.secret_values import PRIVATE_KEY, describe, secret_in
+from devops_audit.collectors.security.secret_values import PRIVATE_KEY, describe, secret_lines
 from devops_audit.errors import EvidenceError
 from devops_audit.workspace import MiB, Workspace
 
@@ -117,12 +117,12 @@ def _jks_has_key(data: bytes) -> bool:
 
 def _first_secret_line(kind: str, data: bytes) -> tuple[int, str] | None:
     text = data.decode("utf-8", errors="replace")
+    if kind == "env":
+        for number, hit in secret_lines(text):
+            return number, describe(hit, "an environment file")
+        return None
     for number, line in enumerate(text.splitlines(), start=1):
-        if kind == "env":
-            hit = secret_in(line)
-            if hit:
-                return number, describe(hit, "an environment file")
-        elif _LINE_RULES[kind][0](line):
+        if _LINE_RULES[kind][0](line):
             return number, _LINE_RULES[kind][1]
     return None
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 
-__all__ = ["secret_in", "describe", "PRIVATE_KEY"]
+__all__ = ["secret_in", "secret_lines", "describe", "PRIVATE_KEY"]
 
 PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----")
 _ASSIGNMENT = re.compile(
@@ -32,12 +33,34 @@ _FORMATS = (
     ("private key block", PRIVATE_KEY),
 )
 _URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.-]*://(?P<user>[^/\s:@]+):(?P<password>[^/\s:@]{6,})@")
+# A line without one of these substrings matches none of the patterns above (each format starts with a mark,
+# a URL with credentials holds `://`), so most lines are cleared with substring tests, not regexes
+_MARKS = ("AKIA", "ASIA", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xox", "AIza", "k_live_",
+          "-----BEGIN ", "://")
+# every name `_ASSIGNMENT` accepts holds one of these; casefold() maps each character `re.IGNORECASE` takes
+# for one of their letters (`S`, `ſ`, the Kelvin sign) to that letter
+_NAME_WORDS = ("secret", "passw", "pwd", "token", "key")
 
 
 def describe(hit: tuple[str, str], where: str) -> str:
     """`GitHub token committed in CI/deployment configuration`, `hard-coded secret in .env (API_KEY)`."""
     what, name = hit
     return f"{what} in {where}" + (f" ({name})" if name else "")
+
+
+def secret_lines(text: str) -> Iterator[tuple[int, tuple[str, str]]]:
+    """`secret_in` of each line of `text` that holds a secret, with its number (from 1). Only the lines that
+    hold a mark or a name word present in the whole text are judged: most lines are cleared by substring tests."""
+    marks = [mark for mark in _MARKS if mark in text]
+    folded = text.casefold()
+    words = [word for word in _NAME_WORDS if word in folded]
+    if not marks and not words:
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if any(mark in line for mark in marks) or any(word in line.casefold() for word in words):
+            hit = secret_in(line)
+            if hit:
+                yield number, hit
 
 
 def secret_in(line: str) -> tuple[str, str] | None:
