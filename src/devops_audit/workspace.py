@@ -314,16 +314,20 @@ class Workspace:
     # -- reading -------------------------------------------------------------------------------
     def resolve(self, path: str) -> Path:
         """The real path of a repository file; refuses anything that leaves the repository."""
-        candidate = self.root / path
+        root = str(self.root)
+        candidate = os.path.join(root, path)
         try:
-            real = Path(os.path.realpath(candidate))
+            real = os.path.realpath(candidate)
         except (OSError, ValueError) as exc:  # a name too long for the file system, or with a NUL
             raise EvidenceError(path, f"not a usable file name: {exc.strerror if isinstance(exc, OSError) else exc}") from None
-        if any(fnmatch.fnmatch(candidate.as_posix(), pattern) for pattern in self.named_outside):
-            return real  # a report the person running the tool named on the command line
-        if real != self.root and self.root not in real.parents:
+        if self.named_outside and any(fnmatch.fnmatch(Path(candidate).as_posix(), pattern)
+                                      for pattern in self.named_outside):
+            return Path(real)  # a report the person running the tool named on the command line
+        # both are real, absolute and normalised: inside means the root itself or below it (strings, not
+        # pathlib's `parents`, which cost more than the read on a small file)
+        if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
             raise EvidenceError(path, f"resolves outside the repository (to {real}); refused")
-        return real
+        return Path(real)
 
     def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes:
         limit = self.max_file_bytes if max_bytes is None else max_bytes
