@@ -55,8 +55,9 @@ MAX_SAMPLES = 10
 MAX_AGES = 100
 _HINT = ("git history is needed: scan a git clone with its history (CI: `actions/checkout` with "
          "`fetch-depth: 0`, GitLab `GIT_DEPTH: 0`)")
-_REF_FORMAT = "%00".join(["%(refname)", "%(symref)", "%(objecttype)", "%(objectname)", "%(*objectname)",
-                          "%(*objecttype)", "%(creatordate:unix)", "%(committerdate:unix)", "%(*committerdate:unix)"])
+_REF_FIELDS = ["%(refname)", "%(symref)", "%(objecttype)", "%(objectname)", "%(*objectname)", "%(*objecttype)",
+               "%(creatordate:unix)", "%(committerdate:unix)"]
+_PEELED_DATE = "%(*committerdate:unix)"  # reads the commit behind each annotated tag: asked for only when needed
 _HEAD_CANDIDATES = ("refs/heads/main", "refs/heads/master", "refs/remotes/origin/main", "refs/remotes/origin/master")
 
 
@@ -176,15 +177,24 @@ class _Ref:
 
 
 def _read_refs(workspace: Workspace) -> list[_Ref]:
-    """Tags, `*/HEAD` of remotes and the conventional default-branch names, in one `for-each-ref`."""
-    out = workspace.git_run("for-each-ref", f"--format={_REF_FORMAT}", "refs/tags", "refs/remotes/*/HEAD",
+    """Tags, `*/HEAD` of remotes and the conventional default-branch names, in one `for-each-ref`; a second
+    one, with the tagged commits' dates, only when an annotated tag has no tagger date to use instead."""
+    refs = _list_refs(workspace, _REF_FIELDS)
+    if any(r.annotated and not r.tag_time for r in refs):
+        refs = _list_refs(workspace, [*_REF_FIELDS, _PEELED_DATE])
+    return refs
+
+
+def _list_refs(workspace: Workspace, fields: list[str]) -> list[_Ref]:
+    out = workspace.git_run("for-each-ref", "--format=" + "%00".join(fields), "refs/tags", "refs/remotes/*/HEAD",
                             *_HEAD_CANDIDATES).decode("utf-8", "replace")
     refs = []
     for line in out.splitlines():
         parts = line.split("\0")
-        if len(parts) != 9:
+        if len(parts) != len(fields):
             continue
-        name, symref, kind, obj, peeled, peeled_kind, created, committed, peeled_committed = parts
+        name, symref, kind, obj, peeled, peeled_kind, created, committed = parts[:8]
+        peeled_committed = parts[8] if len(parts) > 8 else ""  # empty: not asked for
         annotated = kind == "tag"
         commit = peeled if annotated and peeled_kind == "commit" else obj if kind == "commit" else ""
         commit_time = _epoch(peeled_committed if annotated else committed)
