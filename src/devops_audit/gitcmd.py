@@ -149,7 +149,10 @@ def run_git(args: Sequence[str], *, cwd: str | os.PathLike[str], git_dir: str | 
             err.seek(max(0, os.fstat(err.fileno()).st_size - 65536))  # the end of the message is enough
             raise GitError(name, _reason(err.read(), process.returncode))
         out.seek(0)
-        return out.read()
+        data = out.read(max_output + 1)  # bounded even if something still wrote after the last check
+    if len(data) > max_output:
+        raise GitError(name, f"output over {max_output:,} bytes; refused")
+    return data
 
 
 _POLL_SECONDS = 0.05  # at most this long between two checks of the output size
