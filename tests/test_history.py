@@ -169,6 +169,21 @@ def test_the_window_ends_at_the_newest_commit_even_when_the_tip_is_older(repo: R
     assert facts["commit_count"] == 2
 
 
+def test_an_annotated_tag_without_a_tagger_date_counts_at_its_commits_date(repo: Repo) -> None:
+    repo.commit("Base (#1)", 0)
+    git(repo.path, "checkout", "-q", "-b", "release")
+    released = repo.commit("Release fix (#2)", 20)
+    git(repo.path, "checkout", "-q", "main")
+    raw = f"object {released}\ntype commit\ntag v1.0.0\n\nRelease made by an old tool, without a tagger line\n"
+    tag = subprocess.run(["git", "hash-object", "-t", "tag", "-w", "--stdin", "--literally"], cwd=repo.path,
+                         input=raw, text=True, capture_output=True, check=True).stdout.strip()
+    git(repo.path, "update-ref", "refs/tags/v1.0.0", tag)
+    facts = facts_of(repo.path)
+    assert facts["window_end"] == "2024-03-24T10:00:00Z"  # the tagged commit, newer than the branch tip
+    assert [(t["name"], t["date"], t["commit"]) for t in facts["tags"]] == []  # undated: not in the window's list
+    assert facts["tag_count"] == 1
+
+
 def test_anchoring_at_now_sees_no_commit_in_an_idle_repository(repo: Repo) -> None:
     repo.commit("Recent (#1)", 0)
     facts = facts_of(repo.path, history_now="2025-01-01T00:00:00Z", history_anchor="now")

@@ -127,63 +127,62 @@ def run_git(args: Sequence[str], *, cwd: str | os.PathLike[str], git_dir: str | 
             work_tree: str | os.PathLike[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
             max_output: int = DEFAULT_MAX_OUTPUT, neutralize_drivers: bool = False, ok_codes: Sequence[int] = (0,),
             input_bytes: bytes | None = None) -> bytes:
-    """Run one hardened git command and return its standard output (bytes); raises GitError."""
+    """Run one hardened git command and return its standard output (bytes); raises GitError.
+
+    git writes to unlinked temporary files, not pipes: a pipe wakes this process for each 4 KiB git writes
+    (`ls-files -d` stats a file between two writes), a file is read once, when git has exited."""
+    import tempfile
+
     safe = work_tree if work_tree is not None else git_dir if git_dir is not None else cwd
     extra = driver_overrides(cwd, git_dir) if neutralize_drivers else ()
     argv = git_argv(args, git_dir=git_dir, work_tree=work_tree, safe_directory=Path(safe).resolve(),
                     extra_config=extra)
     name = str(args[0]) if args else "git"
-    try:
-        process = subprocess.Popen(argv, cwd=cwd, env=hardened_env(), stdin=subprocess.PIPE if input_bytes else
-                                   subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   start_new_session=True)
-    except OSError as exc:
-        raise GitError(name, f"cannot start git: {exc.strerror or exc}") from None
-    out, err = _bounded_output(process, name, input_bytes, timeout, max_output)
-    if process.returncode not in ok_codes:
-        raise GitError(name, _reason(err, process.returncode))
-    return out
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        try:
+            process = subprocess.Popen(argv, cwd=cwd, env=hardened_env(), stdin=subprocess.PIPE if input_bytes else
+                                       subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
+        except OSError as exc:
+            raise GitError(name, f"cannot start git: {exc.strerror or exc}") from None
+        _bounded_wait(process, name, input_bytes, timeout, max_output, (out.fileno(), err.fileno()))
+        if process.returncode not in ok_codes:
+            err.seek(max(0, os.fstat(err.fileno()).st_size - 65536))  # the end of the message is enough
+            raise GitError(name, _reason(err.read(), process.returncode))
+        out.seek(0)
+        data = out.read(max_output + 1)  # bounded even if something still wrote after the last check
+    if len(data) > max_output:
+        raise GitError(name, f"output over {max_output:,} bytes; refused")
+    return data
 
 
-def _bounded_output(process: subprocess.Popen[bytes], name: str, input_bytes: bytes | None, timeout: float,
-                    max_output: int) -> tuple[bytes, bytes]:
-    """Standard output and error of a finished process, read as they come: killed past `timeout` seconds or
-    `max_output` bytes of output, so a hostile repository cannot make git fill memory or run forever."""
-    import selectors
+_POLL_SECONDS = 0.05  # at most this long between two checks of the output size
+
+
+def _bounded_wait(process: subprocess.Popen[bytes], name: str, input_bytes: bytes | None, timeout: float,
+                  max_output: int, outputs: tuple[int, int]) -> None:
+    """Wait for git to exit: killed past `timeout` seconds, or once its output files hold over `max_output`
+    bytes (checked at least every `_POLL_SECONDS`), so a hostile repository cannot make git fill the disk or
+    memory, or run forever."""
     import time
 
+    deadline = time.monotonic() + timeout
     if process.stdin is not None:
         with process.stdin:
             process.stdin.write(input_bytes or b"")
-    deadline = time.monotonic() + timeout
-    chunks: dict[str, list[bytes]] = {"out": [], "err": []}
-    size = 0
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ, "out")  # type: ignore[arg-type]
-        selector.register(process.stderr, selectors.EVENT_READ, "err")  # type: ignore[arg-type]
-        while selector.get_map():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                _kill(process)
-                raise GitError(name, f"timed out after {timeout:g} s")
-            for ready, _ in selector.select(remaining):
-                chunk = os.read(ready.fd, 1 << 16)
-                if not chunk:
-                    selector.unregister(ready.fileobj)
-                elif ready.data == "err":
-                    chunks["err"] = chunks["err"][-16:] + [chunk]  # the end of the message is enough
-                else:
-                    size += len(chunk)
-                    if size > max_output:
-                        _kill(process)
-                        raise GitError(name, f"output over {max_output:,} bytes; refused")
-                    chunks["out"].append(chunk)
-    try:
-        process.wait(max(0.1, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        _kill(process)
-        raise GitError(name, f"timed out after {timeout:g} s") from None
-    return b"".join(chunks["out"]), b"".join(chunks["err"])
+    while True:
+        try:
+            process.wait(max(0.0, min(_POLL_SECONDS, deadline - time.monotonic())))
+            exited = True
+        except subprocess.TimeoutExpired:
+            exited = False
+        if sum(os.fstat(fd).st_size for fd in outputs) > max_output:
+            _kill(process)
+            raise GitError(name, f"output over {max_output:,} bytes; refused")
+        if exited:
+            return
+        if time.monotonic() >= deadline:
+            _kill(process)
+            raise GitError(name, f"timed out after {timeout:g} s")
 
 
 def driver_overrides(cwd: str | os.PathLike[str], git_dir: str | os.PathLike[str] | None) -> tuple[str, ...]:

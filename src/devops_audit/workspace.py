@@ -194,6 +194,9 @@ class Workspace:
         missing = {rel for meta, _, rel in records if meta.startswith("R ")} if b"R " in out else set()  # R: git found it missing
         result = []
         for meta, _, rel in records:
+            if meta.startswith("H 100") and rel and rel not in missing:
+                result.append(rel)  # a regular file at stage 0, present: most records, nothing to look at
+                continue
             fields = meta.split()
             if not rel or len(fields) != 4 or fields[0] == "R" or fields[3] not in ("0", "2"):
                 continue  # conflict stages 1 and 3 repeat a path already listed

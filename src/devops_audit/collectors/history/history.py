@@ -33,10 +33,10 @@ from devops_audit.collectors.history.metrics import (
     Release,
     Tag,
     dora,
-    has_issue_ref,
     is_hotfix_message,
     is_revert,
     median_or_none,
+    names_issue,
     parse_version,
     pr_number,
     release_intervals,
@@ -55,8 +55,9 @@ MAX_SAMPLES = 10
 MAX_AGES = 100
 _HINT = ("git history is needed: scan a git clone with its history (CI: `actions/checkout` with "
          "`fetch-depth: 0`, GitLab `GIT_DEPTH: 0`)")
-_REF_FORMAT = "%00".join(["%(refname)", "%(symref)", "%(objecttype)", "%(objectname)", "%(*objectname)",
-                          "%(*objecttype)", "%(creatordate:unix)", "%(committerdate:unix)", "%(*committerdate:unix)"])
+_REF_FIELDS = ["%(refname)", "%(symref)", "%(objecttype)", "%(objectname)", "%(*objectname)", "%(*objecttype)",
+               "%(creatordate:unix)", "%(committerdate:unix)"]
+_PEELED_DATE = "%(*committerdate:unix)"  # reads the commit behind each annotated tag: asked for only when needed
 _HEAD_CANDIDATES = ("refs/heads/main", "refs/heads/master", "refs/remotes/origin/main", "refs/remotes/origin/master")
 
 
@@ -116,8 +117,10 @@ class HistoryFacts:
     timeline: list[Any] | None = None  # LandedChange per default-branch commit, with `history_timeline: true`
 
 
-@dataclass
+@dataclass(slots=True)
 class _Commit:
+    """One commit of the walk; the `graph` the merge and timeline walks use holds these too."""
+
     sha: str
     parents: list[str]
     author_email: str
@@ -132,13 +135,6 @@ class _Commit:
     @property
     def subject(self) -> str:
         return self.message.split("\n", 1)[0]
-
-
-@dataclass
-class _Node:
-    parents: list[str]
-    author_time: float
-    author_day: str  # author-local calendar date, YYYY-MM-DD
 
 
 def collect(workspace: Workspace, options: Any) -> Evidence:
@@ -181,15 +177,24 @@ class _Ref:
 
 
 def _read_refs(workspace: Workspace) -> list[_Ref]:
-    """Tags, `*/HEAD` of remotes and the conventional default-branch names, in one `for-each-ref`."""
-    out = workspace.git_run("for-each-ref", f"--format={_REF_FORMAT}", "refs/tags", "refs/remotes/*/HEAD",
+    """Tags, `*/HEAD` of remotes and the conventional default-branch names, in one `for-each-ref`; a second
+    one, with the tagged commits' dates, only when an annotated tag has no tagger date to use instead."""
+    refs = _list_refs(workspace, _REF_FIELDS)
+    if any(r.annotated and not r.tag_time for r in refs):
+        refs = _list_refs(workspace, [*_REF_FIELDS, _PEELED_DATE])
+    return refs
+
+
+def _list_refs(workspace: Workspace, fields: list[str]) -> list[_Ref]:
+    out = workspace.git_run("for-each-ref", "--format=" + "%00".join(fields), "refs/tags", "refs/remotes/*/HEAD",
                             *_HEAD_CANDIDATES).decode("utf-8", "replace")
     refs = []
     for line in out.splitlines():
         parts = line.split("\0")
-        if len(parts) != 9:
+        if len(parts) != len(fields):
             continue
-        name, symref, kind, obj, peeled, peeled_kind, created, committed, peeled_committed = parts
+        name, symref, kind, obj, peeled, peeled_kind, created, committed = parts[:8]
+        peeled_committed = parts[8] if len(parts) > 8 else ""  # empty: not asked for
         annotated = kind == "tag"
         commit = peeled if annotated and peeled_kind == "commit" else obj if kind == "commit" else ""
         commit_time = _epoch(peeled_committed if annotated else committed)
@@ -317,10 +322,9 @@ def _seconds(text: str) -> float:
     return float(text) if text.isdigit() else 0.0
 
 
-def _graph(reachable: list[_Commit], since: float) -> dict[str, _Node]:
-    """Commits committed since `since`: parents, author time and author-local day."""
-    return {c.sha: _Node(c.parents, c.author_time, _local_day(c.author_time, c.author_offset))
-            for c in reachable if c.commit_time >= since}
+def _graph(reachable: list[_Commit], since: float) -> dict[str, _Commit]:
+    """Commits committed since `since`, by sha."""
+    return {c.sha: c for c in reachable if c.commit_time >= since}
 
 
 def _shallow_commits(workspace: Workspace) -> set[str] | None:
@@ -361,13 +365,13 @@ def _history(workspace: Workspace, refs: list[_Ref], branch: _Branch, options: A
     )
     ages, lower_bounds, starts, truncated = _branch_ages(commits, graph, shallow or set())
     _completeness(facts, commits, shallow, truncated)
-    _commit_facts(facts, commits)
+    failures = _commit_facts(facts, commits)
     _integration(facts, commits, graph, start, end)
     facts.merged_branch_count = len(ages)
     facts.merged_branch_ages_days = ages[:MAX_AGES]
     facts.median_branch_age_days = median_or_none(ages)
     facts.branch_ages_lower_bound = lower_bounds
-    _tag_facts(facts, tag_refs, commits, starts, start, end, window_days, hotfix_days)
+    _tag_facts(facts, tag_refs, commits, starts, failures, start, end, window_days, hotfix_days)
     if settings.get("history_timeline"):
         from devops_audit.collectors.history.timeline import timeline
 
@@ -387,34 +391,40 @@ def _completeness(facts: HistoryFacts, commits: list[_Commit], shallow: set[str]
         facts.incomplete_reason = "shallow clone: merged branches in the window reach the shallow boundary"
 
 
-def _commit_facts(facts: HistoryFacts, commits: list[_Commit]) -> None:
+def _commit_facts(facts: HistoryFacts, commits: list[_Commit]) -> list[float]:
+    """The commit counts and shares; returns the times of reverts and hotfixes (DORA failure events)."""
     count = len(commits)
     facts.commit_count = count
     facts.author_count = len({c.author_email for c in commits})
     facts.merge_count = sum(len(c.parents) > 1 for c in commits)
-    facts.pr_commit_count = sum(pr_number(c.message) is not None for c in commits)
-    referenced = [has_issue_ref(c.message) for c in commits]
+    from_pr = [pr_number(c.message) is not None for c in commits]
+    facts.pr_commit_count = sum(from_pr)
+    referenced = [pr or names_issue(c.message) for pr, c in zip(from_pr, commits)]
     facts.issue_ref_count = sum(referenced)
     facts.commits_without_issue_ref = [
         CommitSample(c.sha, _iso(c.commit_time), c.subject[:100])
         for c, ok in zip(commits, referenced) if not ok
     ][:MAX_SAMPLES]
     facts.signed_count = sum(c.signed for c in commits)
-    facts.revert_count = sum(is_revert(c.message) for c in commits)
-    facts.hotfix_count = sum(is_hotfix_message(c.subject) for c in commits)
+    reverts = [is_revert(c.message) for c in commits]
+    hotfixes = [is_hotfix_message(c.subject) for c in commits]
+    facts.revert_count = sum(reverts)
+    facts.hotfix_count = sum(hotfixes)
     facts.active_days = len({_local_day(c.commit_time, c.commit_offset) for c in commits})
     if count:
         facts.pr_share = round(facts.pr_commit_count / count, 3)
         facts.issue_ref_share = round(facts.issue_ref_count / count, 3)
         facts.signed_share = round(facts.signed_count / count, 3)
+    return [c.commit_time for c, revert, hotfix in zip(commits, reverts, hotfixes) if revert or hotfix]
 
 
-def _integration(facts: HistoryFacts, commits: list[_Commit], graph: dict[str, _Node], start: float,
+def _integration(facts: HistoryFacts, commits: list[_Commit], graph: dict[str, _Commit], start: float,
                  end: float) -> None:
     """Working days (Mon-Fri) with activity (a reachable commit authored, or a default-branch commit landing)
     and, of those, the days with at least one default-branch commit landing (committer-local dates)."""
     landed = {day for c in commits if _is_working_day(day := _local_day(c.commit_time, c.commit_offset))}
-    worked = {n.author_day for n in graph.values() if start <= n.author_time <= end and _is_working_day(n.author_day)}
+    worked = {day for n in graph.values()
+              if start <= n.author_time <= end and _is_working_day(day := _local_day(n.author_time, n.author_offset))}
     activity = worked | landed
     facts.activity_working_days = len(activity)
     facts.integration_working_days = len(landed)
@@ -422,7 +432,7 @@ def _integration(facts: HistoryFacts, commits: list[_Commit], graph: dict[str, _
         facts.daily_integration_share = round(len(landed) / len(activity), 3)
 
 
-def _branch_ages(commits: list[_Commit], graph: dict[str, _Node],
+def _branch_ages(commits: list[_Commit], graph: dict[str, _Commit],
                  shallow: set[str]) -> tuple[list[float], int, dict[str, float], bool]:
     """For each merge in the window (oldest first): days from the oldest commit only its merged side brings
     (author date) to the merge (committer date). Also the start time of every landed change, for lead time.
@@ -463,7 +473,7 @@ class _Side:
     beyond: bool = False  # needed a commit older than the walked graph
     grafted: bool = False  # reached the shallow boundary
 
-    def walk(self, heads: list[str], graph: dict[str, _Node], mainline: set[str], seen: set[str],
+    def walk(self, heads: list[str], graph: dict[str, _Commit], mainline: set[str], seen: set[str],
              shallow: set[str]) -> None:
         queue = deque(h for h in heads if h not in mainline and h not in seen)
         while queue:
@@ -481,7 +491,7 @@ class _Side:
 
 
 def _tag_facts(facts: HistoryFacts, tag_refs: list[_Ref], commits: list[_Commit], starts: dict[str, float],
-               start: float, end: float, window_days: int, hotfix_days: float) -> None:
+               failures: list[float], start: float, end: float, window_days: int, hotfix_days: float) -> None:
     tags = []
     for ref in tag_refs:
         name = ref.name.removeprefix("refs/tags/")
@@ -501,8 +511,7 @@ def _tag_facts(facts: HistoryFacts, tag_refs: list[_Ref], commits: list[_Commit]
     facts.release_intervals_days = release_intervals(releases, start, end)
     facts.median_release_interval_days = median_or_none(facts.release_intervals_days)
     lead_hours, lead_basis = _lead_times(commits, starts, releases)
-    events = [c.commit_time for c in commits if is_revert(c.message) or is_hotfix_message(c.subject)]
-    facts.dora = dora(releases, start, end, window_days, lead_hours, lead_basis, events, hotfix_days)
+    facts.dora = dora(releases, start, end, window_days, lead_hours, lead_basis, failures, hotfix_days)
 
 
 def _version_text(version: Any) -> str | None:

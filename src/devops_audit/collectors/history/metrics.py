@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Version", "Tag", "Release", "DoraProxy", "Dora",
-    "pr_number", "has_issue_ref", "is_revert", "is_hotfix_message", "merged_branch",
+    "pr_number", "has_issue_ref", "names_issue", "is_revert", "is_hotfix_message", "merged_branch",
     "parse_version", "median_or_none", "releases_of", "release_intervals", "dora",
 ]
 
@@ -59,7 +59,12 @@ def pr_number(message: str) -> str | None:
 
 def has_issue_ref(message: str) -> bool:
     """Whether a message names an issue or pull/merge request (`#12`, `ABC-12`, `!12`, a link)."""
-    if pr_number(message) or any(p.search(message) for p in _ISSUE_PATTERNS):
+    return pr_number(message) is not None or names_issue(message)
+
+
+def names_issue(message: str) -> bool:
+    """`has_issue_ref` without the pull/merge-request check (for a caller that already made it)."""
+    if any(p.search(message) for p in _ISSUE_PATTERNS):
         return True
     return any(key not in _NOT_ISSUE_KEYS for key, _ in _JIRA_KEY.findall(message))
 
