@@ -9,6 +9,7 @@ they must not change it (GitLab resolves `!reference` in place: it reads through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from devops_audit.errors import EvidenceError
@@ -30,22 +31,11 @@ class SharedFiles:
         return getattr(self.workspace, name)
 
     def read_text(self, path: str, max_bytes: int | None = None) -> str:
-        key = (path, max_bytes)
-        if key not in self._texts:
-            try:
-                self._texts[key] = self.workspace.read_text(path, max_bytes)
-            except EvidenceError as exc:
-                self._texts[key] = exc
-        return _value(self._texts[key])
+        return _remembered(self._texts, (path, max_bytes), lambda: self.workspace.read_text(path, max_bytes))
 
     def load_yaml(self, path: str) -> list[Any]:
         """The file's YAML documents, shared with every other reader of this scan: read-only."""
-        if path not in self._yaml:
-            try:
-                self._yaml[path] = self.workspace.load_yaml(path)
-            except EvidenceError as exc:
-                self._yaml[path] = exc
-        return _value(self._yaml[path])
+        return _remembered(self._yaml, path, lambda: self.workspace.load_yaml(path))
 
     def lines(self, path: str) -> list[str]:
         """The file's lines; none when it cannot be read (its reader reports why)."""
@@ -62,7 +52,13 @@ def shared(workspace: Workspace | SharedFiles) -> SharedFiles:
     return workspace if isinstance(workspace, SharedFiles) else SharedFiles(workspace)
 
 
-def _value(value: Any) -> Any:
-    if isinstance(value, EvidenceError):
-        raise value
-    return value
+def _remembered(memo: dict[Any, Any], key: Any, read: Callable[[], Any]) -> Any:
+    """`read()` once per key; its EvidenceError too, raised again at every later call."""
+    if key not in memo:
+        try:
+            memo[key] = read()
+        except EvidenceError as exc:
+            memo[key] = exc
+    if isinstance(memo[key], EvidenceError):
+        raise memo[key]
+    return memo[key]
