@@ -67,6 +67,20 @@ def test_remote_reusable_workflow_is_read_online_and_cached_by_sha(httpserver, c
     assert facts["unresolved"] == []
 
 
+def test_an_indicator_for_release_jobs_is_unknown_not_inapplicable_while_a_remote_definition_is_unread(
+        httpserver, caller: Path, tmp_path: Path) -> None:
+    # SR.BD.05 applies to repositories that publish or deploy; the job that does may be in the remote workflow
+    offline = verdicts(scan_dict(caller, offline=True, api_url=httpserver.url_for("/api/v3")))["SR.BD.05"]
+    assert offline["status"] == "unknown"
+    assert "Whether it applies is not visible" in offline["message"]
+    assert f"acme/ci/.github/workflows/package.yml@{SHA}" in offline["message"]
+    # read online, the remote workflow only builds: the indicator does not apply
+    httpserver.expect_request("/api/v3/repos/acme/ci/contents/.github/workflows/package.yml",
+                              query_string={"ref": SHA}).respond_with_data(_content(REMOTE_WORKFLOW))
+    options = {"api_url": httpserver.url_for("/api/v3"), "cache_dir": str(tmp_path / "cache")}
+    assert verdicts(scan_dict(caller, **options))["SR.BD.05"]["status"] == "not_applicable"
+
+
 def test_offline_the_remote_workflow_makes_the_verdict_unknown_not_fail(httpserver, caller: Path) -> None:
     verdict = verdicts(scan_dict(caller, offline=True, api_url=httpserver.url_for("/api/v3")))["CD.BP.01"]
     assert verdict["status"] == "unknown"

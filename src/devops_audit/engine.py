@@ -4,7 +4,8 @@ An indicator is a conjunction of parts (`parts:` in the policy, or one part `mai
 `assert` / `violations`). The rules, documented in docs/architecture.md and tested as truth tables:
 
 1. `applies` false -> `not_applicable` (evaluated first; if it cannot be evaluated because a namespace the
-   indicator needs is absent, rule 2 answers);
+   indicator needs is absent, rule 2 answers), but `unknown` when it asks what jobs do (`kinds`) while a
+   remote definition was not read (the job that would make it apply may be there);
 2. a namespace in the indicator's `evidence` / `evidence_any` is absent -> `unknown` (with the collector's hint);
 3. each part is judged on its own to pass (true) / fail (false) / unknown / not_applicable / error
    (`judge_part`): a part whose own namespaces are absent, or whose `unknown_if` holds, is `unknown`;
@@ -149,6 +150,10 @@ def _judge(indicator: Indicator, params: dict[str, Any], evidence: dict[str, Evi
                 return _expression_error(indicator, exc, anchor, params)
             applies = True  # it needed the absent evidence: say that instead
         if applies is False:
+            unseen = _unseen_jobs(indicator.expressions.get("applies", ""), evidence)
+            if unseen:  # the job that would make it apply may be in a definition we could not read
+                return Verdict(indicator, "unknown", _join(messages["unknown"], "Whether it applies is not "
+                               f"visible: {unseen}."), locations=anchor, params=params)
             message = _join(messages["not_applicable"], _profile_reason(indicator, evidence))
             return Verdict(indicator, "not_applicable", message, locations=anchor, params=params)
     if missing:
@@ -235,6 +240,17 @@ def _unseen(part: Part, evidence: dict[str, Evidence], violations: list[Violatio
     anchors = {f.get("anchor") for f in facts}
     if any(v.line != 1 or v.path not in anchors for v in violations):
         return ""  # a definite violation somewhere: it stays a fail
+    return _unresolved(facts)
+
+
+def _unseen_jobs(applies: str, evidence: dict[str, Evidence]) -> str:
+    """The remote definitions not read when `applies` asks what jobs do (`kinds`) and says no job does it."""
+    if "kinds" not in applies or not _present(evidence, "ci") or not isinstance(evidence["ci"].facts, dict):
+        return ""
+    return _unresolved([evidence["ci"].facts])
+
+
+def _unresolved(facts: list[dict[str, Any]]) -> str:
     unresolved = [u for f in facts for u in f.get("unresolved") or ()]
     return "; ".join(f"{u['ref']} ({u['location']['path']}:{u['location']['line']}: {u['reason']}; {u['hint']})"
                      for u in unresolved[:3]) + (f"; and {len(unresolved) - 3} more" if len(unresolved) > 3 else "")
