@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -21,6 +22,7 @@ from devops_audit.collectors.ci.remote import Fetcher, Unresolved, resolve
 from devops_audit.collectors.ci.toolchains import toolchains
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Pipeline
+from devops_audit.fileindex import FileIndex
 from devops_audit.forge import repository_owner
 from devops_audit.untrusted import clean
 from devops_audit.workspace import Workspace
@@ -28,15 +30,28 @@ from devops_audit.workspace import Workspace
 __all__ = ["NAME", "SYSTEMS", "Parsed", "collect", "flatten", "is_test_data"]
 
 NAME = "ci"
-SYSTEMS = (
-    "devops_audit.collectors.ci.github_actions",
-    "devops_audit.collectors.ci.gitlab_ci",
-    "devops_audit.collectors.ci.jenkins",
-    "devops_audit.collectors.ci.azure_pipelines",
-    "devops_audit.collectors.ci.circleci",
-    "devops_audit.collectors.ci.bitbucket",
-    "devops_audit.collectors.ci.services",
-)
+
+
+def _may_hold_jenkins(index: FileIndex) -> bool:
+    """A `Jenkinsfile*`, `*.jenkinsfile` or `*.groovy` name, in any case (what `jenkins.discover` looks at)."""
+    names = [*index.initials.get("j", ()), *index.initials.get("J", ())]
+    return (any(name.lower().startswith("jenkinsfile") for name in names)
+            or any(ending.lower() in (".groovy", ".jenkinsfile") for ending in index.endings))
+
+
+# system module -> whether the file index may hold that system's files (true whenever its `discover` would find
+# one): the module of a system the repository does not use is not imported, its regexes are not compiled
+SYSTEMS: dict[str, Callable[[FileIndex], bool]] = {
+    "devops_audit.collectors.ci.github_actions": lambda index: (
+        ".github/workflows" in index.folders or "action.yml" in index.names or "action.yaml" in index.names),
+    "devops_audit.collectors.ci.gitlab_ci": lambda index: ".gitlab-ci.yml" in index.file_set,
+    "devops_audit.collectors.ci.jenkins": _may_hold_jenkins,
+    "devops_audit.collectors.ci.azure_pipelines": lambda index: ".yml" in index.endings or ".yaml" in index.endings,
+    "devops_audit.collectors.ci.circleci": lambda index: ".circleci" in index.folders,
+    "devops_audit.collectors.ci.bitbucket": lambda index: "bitbucket-pipelines.yml" in index.file_set,
+    "devops_audit.collectors.ci.services": lambda index: any(name in index.names for name in (
+        ".pre-commit-config.yaml", ".pre-commit-config.yml", "secret_scanning.yml", "secret_scanning.yaml")),
+}
 _TEST_DATA_PARTS = frozenset({"testdata", "test-data", "test_data", "fixtures", "__fixtures__", "testfixtures"})
 
 
@@ -69,7 +84,9 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
                       circleci_api=settings.get("circleci_api"),
                       owner=functools.cache(lambda: repository_owner(workspace, settings)))  # read once, if needed
     unresolved: list[Unresolved] = []
-    for module_name in SYSTEMS:
+    for module_name, may_hold in SYSTEMS.items():
+        if not may_hold(workspace.index):
+            continue
         try:
             system = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
