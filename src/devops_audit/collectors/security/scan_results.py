@@ -24,19 +24,12 @@ import json
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devops_audit.collectors import unexpected_content
 from devops_audit.collectors.security.hardcoded_secrets import hardcoded_secrets
-from devops_audit.collectors.security.scan_formats import (
-    CATEGORIES,
-    SEVERITIES,
-    Finding,
-    Malformed,
-    PathMapper,
-    Run,
-    detect_format,
-)
+from devops_audit.collectors.security.scan_formats import CATEGORIES, SEVERITIES, detect_format
+from devops_audit.collectors.security.scan_formats.paths import PathMapper
 from devops_audit.collectors.security.secret_files import committed_secret_files
 from devops_audit.collectors.security.security_policy import (
     find_security_insights,
@@ -49,6 +42,9 @@ from devops_audit.facts import Evidence, InventoryEntry, to_data
 from devops_audit.globs import globs
 from devops_audit.untrusted import NonFiniteNumber, TooManyValues, load_json
 from devops_audit.workspace import MiB, Workspace
+
+if TYPE_CHECKING:
+    from devops_audit.collectors.security.scan_formats.common import Finding, Run
 
 __all__ = ["NAME", "TOP_FINDINGS", "SECRET_FINDINGS", "MAX_REPORT_BYTES", "MAX_DECOMPRESSED_BYTES", "collect",
            "discover", "load_report", "Tally"]
@@ -275,6 +271,8 @@ def _read_document(document: Any, path: str, mapper: PathMapper, tally: Tally, i
 
 
 def _read_run(run: Run, summary: ReportSummary, tally: Tally, errors: list[InventoryEntry]) -> None:
+    from devops_audit.collectors.security.scan_formats.common import Malformed  # loaded with the report's format
+
     summary.runs += 1
     if run.tool not in summary.tools:
         summary.tools.append(run.tool)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from devops_audit.collectors.ci.pipelines import is_test_data
 from devops_audit.collectors.testing.coverage_config import CoverageConfig
@@ -34,18 +35,8 @@ _SCRIPT_NAMES = frozenset({
 })
 _SCRIPT_SUFFIXES = (".yml", ".yaml", ".sh", ".bash", ".mk", ".cfg", ".ini", ".toml", ".groovy", ".jenkinsfile")
 _NUMBER = r"[\"']?(\d+(?:\.\d+)?)%?"
-_COMMANDS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
-    ("pytest-cov", "total", re.compile(rf"--cov-fail-under(?:=|\s+){_NUMBER}")),
-    ("coverage.py", "total", re.compile(rf"\bcoverage\s+report\b[^\n]*?--fail-under(?:=|\s+){_NUMBER}")),
-    ("gcovr", "line", re.compile(rf"\bgcovr\b[^\n]*?--fail-under-line(?:=|\s+){_NUMBER}")),
-    ("gcovr", "branch", re.compile(rf"\bgcovr\b[^\n]*?--fail-under-branch(?:=|\s+){_NUMBER}")),
-    ("nyc", "line", re.compile(rf"\b(?:nyc|c8)\b[^\n]*?--check-coverage[^\n]*?--lines(?:=|\s+){_NUMBER}")),
-)
 _JS_CONFIG = re.compile(r"(^|/)(jest|vitest|vite)\.config\.(js|cjs|mjs|ts|cts|mts|json)$")
-_JS_METRIC = re.compile(r"[\"']?(lines|branches|statements|functions)[\"']?\s*:\s*(-?\d+(?:\.\d+)?)")
 _JS_METRICS = {"lines": "line", "branches": "branch", "statements": "statement", "functions": "function"}
-_POM_LIMIT = re.compile(r"<limit\b[^>]*>(.*?)</limit>", re.S)
-_GRADLE_LIMIT = re.compile(r"\blimit\s*\{([^{}]*)\}")
 _MAX_SCRIPT_BYTES = MiB
 
 
@@ -60,6 +51,18 @@ class Threshold:
     raw: str
     enforced: bool
     location: Location
+
+
+@cache  # compiled when a file first mentions a threshold: most repositories have none
+def _command_patterns() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
+    """(tool, metric, pattern) of the command-line options that set a minimum coverage."""
+    return (
+        ("pytest-cov", "total", re.compile(rf"--cov-fail-under(?:=|\s+){_NUMBER}")),
+        ("coverage.py", "total", re.compile(rf"\bcoverage\s+report\b[^\n]*?--fail-under(?:=|\s+){_NUMBER}")),
+        ("gcovr", "line", re.compile(rf"\bgcovr\b[^\n]*?--fail-under-line(?:=|\s+){_NUMBER}")),
+        ("gcovr", "branch", re.compile(rf"\bgcovr\b[^\n]*?--fail-under-branch(?:=|\s+){_NUMBER}")),
+        ("nyc", "line", re.compile(rf"\b(?:nyc|c8)\b[^\n]*?--check-coverage[^\n]*?--lines(?:=|\s+){_NUMBER}")),
+    )
 
 
 def find_thresholds(workspace: Workspace, config: CoverageConfig) -> tuple[list[Threshold], list[InventoryEntry]]:
@@ -132,7 +135,7 @@ def _commands(workspace: Workspace, path: str) -> list[Threshold]:
     if text is None:
         return []
     found = []
-    for source, metric, pattern in _COMMANDS:
+    for source, metric, pattern in _command_patterns():
         for match in pattern.finditer(text):
             if not _commented(text, match.start()):
                 found.append(Threshold(source, metric, _percent(match.group(1)), match.group(1), True,
@@ -152,7 +155,7 @@ def _js_thresholds(workspace: Workspace, path: str) -> list[Threshold]:
             continue
         block_start = match.end()
         block = text[block_start:_block_end(text, block_start)]
-        for metric in _JS_METRIC.finditer(block):
+        for metric in re.finditer(r"[\"']?(lines|branches|statements|functions)[\"']?\s*:\s*(-?\d+(?:\.\d+)?)", block):
             raw = metric.group(2)
             found.append(Threshold(source, _JS_METRICS[metric.group(1)], _percent(raw), raw, True,
                                    Location(path, _line(text, block_start + metric.start()))))
@@ -181,7 +184,7 @@ def _pom_thresholds(workspace: Workspace, path: str) -> list[Threshold]:
     plugin = text[start:end if end > 0 else len(text)]
     enforced = not re.search(r"<haltOnFailure>\s*false\s*</haltOnFailure>", plugin)
     found = []
-    for limit in _POM_LIMIT.finditer(plugin):
+    for limit in re.finditer(r"<limit\b[^>]*>(.*?)</limit>", plugin, re.S):
         body = limit.group(1)
         minimum = re.search(r"<minimum>\s*([^<\s]+)\s*</minimum>", body)
         if minimum is None:
@@ -200,7 +203,7 @@ def _gradle_thresholds(workspace: Workspace, path: str) -> list[Threshold]:
         return []
     start = text.find("jacocoTestCoverageVerification")
     found = []
-    for limit in _GRADLE_LIMIT.finditer(text, start):
+    for limit in re.compile(r"\blimit\s*\{([^{}]*)\}").finditer(text, start):  # compiled once, by `re`'s cache
         body = limit.group(1)
         minimum = re.search(r"\bminimum\s*=\s*[^\d\n]*?(\d+(?:\.\d+)?)", body)
         if minimum is None:

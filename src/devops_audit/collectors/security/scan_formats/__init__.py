@@ -3,7 +3,8 @@
 A format module exposes `FORMAT` (its name), `detect(document, filename) -> bool` and
 `runs(document, mapper) -> Iterator[Run]`. Results are produced lazily, so a caller can count them and keep
 only the few it needs. `tool_categories` says what kind of scanning a tool does, even when its report is
-empty ("SAST ran, nothing found").
+empty ("SAST ran, nothing found"). The format modules and the finding model (`common`) are imported only
+when a report is read.
 """
 
 from __future__ import annotations
@@ -13,20 +14,10 @@ import re
 from types import ModuleType
 from typing import Any
 
-from devops_audit.collectors.security.scan_formats.common import (
-    CATEGORIES,
-    SEVERITIES,
-    Finding,
-    Malformed,
-    Run,
-)
-from devops_audit.collectors.security.scan_formats.paths import OUTSIDE, PathMapper
+__all__ = ["FORMATS", "SEVERITIES", "CATEGORIES", "detect_format", "tool_name", "tool_categories"]
 
-__all__ = [
-    "FORMATS", "SEVERITIES", "CATEGORIES", "Finding", "Malformed", "Run", "PathMapper", "OUTSIDE",
-    "detect_format", "tool_name", "tool_categories",
-]
-
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+CATEGORIES = ("sast", "sca", "secret", "iac", "other")
 # order matters: the first module whose `detect` accepts a document reads it
 FORMATS = ("sarif", "trivy", "npm_audit", "pip_audit", "gitleaks", "osv", "semgrep", "bandit")
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from devops_audit.collectors.security.scan_formats import CATEGORIES, SEVERITIES
 from devops_audit.collectors.security.scan_formats.paths import OUTSIDE, PathMapper
 from devops_audit.facts import Location
 
@@ -30,8 +31,6 @@ __all__ = [
     "text_of", "int_or_none", "locate",
 ]
 
-SEVERITIES = ("critical", "high", "medium", "low", "info")
-CATEGORIES = ("sast", "sca", "secret", "iac", "other")
 MAX_MESSAGE = 300
 
 _LEVELS = {"error": "high", "warning": "medium", "note": "low", "none": "info"}
