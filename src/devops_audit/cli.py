@@ -12,8 +12,6 @@ Every error is one line on stderr naming the flag or file and what is valid; nev
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
 import sys
 
@@ -25,12 +23,10 @@ EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_TARGET, EXIT_INTERNAL = 0, 1, 2, 3, 
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
 
 VERSION = f"devops-audit {__version__}"
-EXIT_CODES_HELP = ("exit codes: 0 gate passed, 1 gate failed, 2 usage/config/policy error, 3 target cannot be "
-                   "scanned, 4 internal error (--debug shows the traceback)")
 
 # command -> (module with `add_arguments(parser)` and `run(args) -> int`, one-line help). Only the module of the
 # command named on the command line is imported (`--version` and `--help` import none); modules import heavy
-# things in `run`
+# things in `run`. The parser is built in `commands.parser`: `--version` imports no argparse (~7 ms)
 COMMANDS: dict[str, tuple[str, str]] = {
     "scan": ("devops_audit.commands.scan", "scan a repository (default: the current folder)"),
     "list": ("devops_audit.commands.list_indicators", "list every indicator (id, level, title)"),
@@ -45,35 +41,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse prints usage and a second line)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
-
-
-def _add_debug(parser: argparse.ArgumentParser, default: object) -> None:  # read from argv by `main`
-    parser.add_argument("--debug", action="store_true", default=default,
-                        help="on an internal error, print the traceback")
-
-
-def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None):  # -> argparse.ArgumentParser
     """Every command; given `argv`, only the command it names gets its arguments (and its module imported)."""
-    parser = _Parser(prog="devops-audit", description="Check a repository against the CAICT DevOps maturity model.",
-                     epilog=EXIT_CODES_HELP)
-    parser.add_argument("--version", action="version", version=VERSION)
-    _add_debug(parser, False)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    # the top-level options take no value, so the first word that is not an option is the command
-    named = None if argv is None else next((arg for arg in argv if not arg.startswith("-")), None)
-    for name, (module_name, help_text) in COMMANDS.items():
-        sub = commands.add_parser(name, help=help_text, epilog=EXIT_CODES_HELP,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-        _add_debug(sub, argparse.SUPPRESS)  # `--debug` before or after the command
-        if argv is None or name == named:
-            module = importlib.import_module(module_name)
-            sub.description = module.__doc__
-            module.add_arguments(sub)
-            sub.set_defaults(handler=module.run)
-    return parser
+    from devops_audit.commands.parser import build_parser as build
+
+    return build(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
