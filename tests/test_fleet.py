@@ -107,6 +107,23 @@ def test_unchanged_repositories_are_cached_and_force_scans_again(fleet, tmp_path
     assert (forced.scanned, forced.cached) == (4, 0)
 
 
+def test_a_cached_line_is_the_scanned_line_read_back_from_the_store_whatever_its_zlib_level(fleet, tmp_path):
+    import sqlite3
+    import zlib
+
+    specs = read_repo_list(fleet["list"])
+    run_fleet(specs, ScanOptions(), _options(tmp_path))
+    scanned = _lines(tmp_path / "out.jsonl")
+    with sqlite3.connect(tmp_path / "fleet.db") as db:  # as an older devops-audit stored them: level 6
+        for scan_id, report in db.execute("SELECT scan_id, report FROM fleet_scans").fetchall():
+            db.execute("UPDATE fleet_scans SET report = ? WHERE scan_id = ?",
+                       (zlib.compress(zlib.decompress(report), 6), scan_id))
+    run_fleet(specs, ScanOptions(), _options(tmp_path))
+    cached = _lines(tmp_path / "out.jsonl")
+    assert {r: d["status"] for r, d in cached.items()} == dict.fromkeys(scanned, "cached")
+    assert {r: {**d, "status": "scanned"} for r, d in cached.items()} == scanned
+
+
 def test_a_new_commit_or_a_dirty_tree_is_scanned_again(fleet, tmp_path):
     specs = read_repo_list(fleet["list"])
     run_fleet(specs, ScanOptions(), _options(tmp_path))

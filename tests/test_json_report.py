@@ -47,3 +47,13 @@ def test_every_corpus_report_is_valid(repo, tmp_path):
     report = scan_json(repo, tmp_path / "r.json")
     jsonschema.validate(report, load_schema("verdict"))
     assert not [i for i in report["indicators"] if i["message"].startswith("policy expression failed")]
+
+
+def test_a_violation_is_written_with_every_field_of_its_record():
+    from dataclasses import asdict
+
+    from devops_audit.engine import Violation
+    from devops_audit.result import _violation
+
+    violation = Violation("ci.yml", 3, "unpinned", "jobs.build", ["ci.yml:3", "build.sh:1"])
+    assert _violation(violation) == asdict(violation)

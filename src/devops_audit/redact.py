@@ -10,7 +10,6 @@ lower case and digits mixed throughout, 32 characters or more). Lone surrogates 
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import fields, is_dataclass, replace
@@ -38,6 +37,7 @@ _QUICK = re.compile(  # strings without any of these need no work
     r"|[sr]k_live_|npm_|pypi-|eyJ|[A-Za-z0-9+/=_\-]{32,}")
 
 
+@lru_cache(maxsize=8192)  # the same texts recur: keys, statuses, paths, policy text
 def redact_text(text: str) -> str:
     """`text` with credentials masked (see the module documentation) and lone surrogates replaced."""
     text = clean_text(text)
@@ -46,7 +46,6 @@ def redact_text(text: str) -> str:
     return _redact(text)
 
 
-@lru_cache(maxsize=8192)
 def _redact(text: str) -> str:
     text = _URL_CREDENTIALS.sub(_url, text)
     text = _TOKENS.sub(MASK, text)
@@ -74,12 +73,23 @@ def redact_value(value: Any) -> Any:
 
 def _copy(value: Any, memo: dict[int, Any]) -> Any:
     """`redact_value`; a dataclass instance met twice (a verdict in the results and in an area's blocking
-    list) is copied once, so the copy keeps the original's sharing."""
-    kind = type(value)
+    list) is copied once, so the copy keeps the original's sharing. A dataclass copy holds its fields and
+    nothing else (a cached property is computed again, from the redacted fields)."""
+    kind = type(value)  # the common cases first
     if kind is str:
         return redact_text(value)
+    if kind is list:
+        return [_copy(v, memo) for v in value]
     if value is None or kind is bool or kind is int or kind is float:
         return value
+    names = _field_names(kind)
+    if names is not None:
+        if id(value) in memo:
+            return memo[id(value)]
+        duplicate = memo[id(value)] = object.__new__(kind)
+        for name in names:
+            object.__setattr__(duplicate, name, _copy(getattr(value, name), memo))
+        return duplicate
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
@@ -88,19 +98,13 @@ def _copy(value: Any, memo: dict[int, Any]) -> Any:
         return [_copy(v, memo) for v in value]
     if isinstance(value, tuple):
         return tuple(_copy(v, memo) for v in value)
-    if is_dataclass(value) and not isinstance(value, type):
-        if id(value) in memo:
-            return memo[id(value)]
-        duplicate = memo[id(value)] = copy.copy(value)
-        for name in _field_names(kind):
-            object.__setattr__(duplicate, name, _copy(getattr(value, name), memo))
-        return duplicate
     return value
 
 
 @cache
-def _field_names(kind: type) -> tuple[str, ...]:
-    return tuple(item.name for item in fields(kind))
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass type, None for any other type."""
+    return tuple(item.name for item in fields(kind)) if is_dataclass(kind) else None
 
 
 class _RedactedFacts(Mapping[str, Any]):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit import __version__
-from devops_audit.engine import STATUSES, Verdict
+from devops_audit.engine import STATUSES, Verdict, Violation
 from devops_audit.facts import InventoryEntry
 from devops_audit.maturity import AreaLevel
 from devops_audit.workspace import GitInfo
@@ -86,7 +86,7 @@ def _verdict(verdict: Verdict) -> dict[str, Any]:
         "area": indicator.area, "domain": indicator.domain, "level": indicator.level,
         "severity": indicator.severity, "status": verdict.status, "message": verdict.message,
         "locations": [{"path": loc.path, "line": loc.line} for loc in verdict.locations],
-        "violations": [asdict(v) for v in verdict.violations],
+        "violations": [_violation(v) for v in verdict.violations],
         "evidence": {
             **verdict.evidence,
             "namespaces": indicator.required_namespaces,
@@ -99,6 +99,11 @@ def _verdict(verdict: Verdict) -> dict[str, Any]:
         "parts": [{"id": p.id, "status": p.status, "quantifier": p.quantifier, "message": p.message}
                   for p in verdict.parts],
     }
+
+
+def _violation(violation: Violation) -> dict[str, Any]:
+    return {"path": violation.path, "line": violation.line, "message": violation.message,
+            "locator": violation.locator, "chain": list(violation.chain)}
 
 
 def _project(facts: dict[str, Any]) -> dict[str, Any]:

@@ -107,3 +107,31 @@ def test_a_reporter_reads_every_fact_redacted_and_the_scan_keeps_its_own():
     assert not any(s in json.dumps(dict(safe.facts)) for s in SECRETS)
     assert result.facts["ci"]["jobs"][0]["id"] == f"deploy-{GITHUB}"  # the original is not touched
     assert redacted_result(result) is safe
+
+
+def test_a_redacted_copy_keeps_the_sharing_and_computes_cached_properties_again_from_redacted_fields():
+    from dataclasses import dataclass, field
+    from functools import cached_property
+
+    from devops_audit.redact import redact_value
+
+    @dataclass(frozen=True)
+    class Leaf:
+        text: str
+
+    @dataclass
+    class Node:
+        name: str
+        leaves: list[Leaf] = field(default_factory=list)
+
+        @cached_property
+        def title(self) -> str:
+            return self.name.upper()
+
+    leaf = Leaf(f"token {GITHUB}")
+    node = Node(f"https://bot:{PASSWORD}@example.com", [leaf, leaf])
+    assert PASSWORD.upper() in node.title  # cached on the original
+    copy = redact_value({"node": node, "again": leaf})
+    assert copy["node"].leaves == [Leaf(f"token {MASK}")] * 2 and copy["node"].leaves[0] is copy["again"]
+    assert copy["node"].title == f"HTTPS://BOT:{MASK.upper()}@EXAMPLE.COM"
+    assert node.leaves[0] is leaf and leaf.text == f"token {GITHUB}"  # the original is not touched
