@@ -208,9 +208,10 @@ def _exited_within(process: subprocess.Popen[bytes], seconds: float) -> bool:
 
 def driver_overrides(cwd: str | os.PathLike[str], git_dir: str | os.PathLike[str] | None) -> tuple[str, ...]:
     """`-c` settings emptying every filter/diff/merge driver the repository's config defines (reading config
-    runs nothing)."""
+    runs nothing). No `--local`: that reads `.git/config` alone, and git also takes drivers from the files it
+    includes and from `config.worktree` (system and global config are off in `hardened_env`)."""
     try:
-        out = run_git(["config", "--local", "--null", "--name-only", "--get-regexp", r"^(filter|diff|merge)\."],
+        out = run_git(["config", "--null", "--name-only", "--get-regexp", r"^(filter|diff|merge)\."],
                       cwd=cwd, git_dir=git_dir, ok_codes=(0, 1), timeout=30)
     except GitError:
         return ()

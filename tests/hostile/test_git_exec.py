@@ -162,6 +162,31 @@ def test_filter_drivers_are_emptied_where_status_could_run_them(tmp_path):
     assert checkout.commit == git(repo, "rev-parse", "HEAD").strip()
 
 
+@pytest.mark.parametrize("where", ["included file", "worktree config"])
+def test_filter_drivers_defined_outside_the_config_file_are_emptied_too(tmp_path, where):
+    repo = example_repo(tmp_path / "repo")
+    planted = payload(tmp_path / "outside")
+    commit(repo, {".gitattributes": "*.toml filter=evil\n"}, "Add a filter (#2)")
+    driver = f'[filter "evil"]\n\tclean = {planted.script}\n'
+    if where == "included file":
+        (repo / ".git" / "evil.cfg").write_text(driver)
+        set_config(repo, ("include.path", "evil.cfg"))
+    else:
+        set_config(repo, ("extensions.worktreeConfig", "true"))
+        (repo / ".git" / "config.worktree").write_text(driver)
+    readme = repo / "pyproject.toml"
+    os.utime(readme, (1, 1))  # stat-dirty: status must look at the content again
+    plain_git(repo, "status", "--porcelain")
+    assert planted.ran  # control: git reads the driver there
+    planted.reset()
+    os.utime(readme, (2, 2))
+
+    checkout = prepare(RepoSpec(repository=str(repo), path=str(repo)), CloneSettings(cache_dir=str(tmp_path / "c")))
+
+    assert not planted.ran
+    assert checkout.commit == git(repo, "rev-parse", "HEAD").strip()
+
+
 def test_fleet_clone_and_update_run_nothing_of_the_source(tmp_path):
     source = example_repo(tmp_path / "source")
     planted = payload(tmp_path / "outside")
