@@ -11,9 +11,9 @@ import pytest
 from conftest import FIXTURES, git, make_git_repo
 
 from devops_audit.cli import main
-from devops_audit.fleet.clone import CloneSettings
+from devops_audit.fleet.clone import CloneSettings, prepare
 from devops_audit.fleet.run import FleetOptions, run_fleet
-from devops_audit.fleet.sources import read_repo_list
+from devops_audit.fleet.sources import RepoSpec, read_repo_list
 from devops_audit.fleet.store import open_store
 from devops_audit.scan import ScanOptions, run_scan
 
@@ -209,3 +209,56 @@ def test_cli_rejects_a_bad_store_url_and_an_unknown_run(tmp_path, capsys):
     open_store(str(tmp_path / "empty.db")).close()
     assert main(["fleet", "report", "--store", str(tmp_path / "empty.db")]) == 2
     assert "no finished fleet run" in capsys.readouterr().err
+
+
+def _local_state(repo: Path, state: str) -> None:
+    """Put a local repository (one commit on `main`, `.gitignore` ignoring `*.log`) in `state`."""
+    changes = {
+        "clean": lambda: None,
+        "ignored file": lambda: (repo / "debug.log").write_text("x\n"),
+        "untracked file": lambda: (repo / "coverage.xml").write_text("<coverage/>"),
+        "modified file": lambda: (repo / "README.md").write_text("changed\n"),
+        "staged file": lambda: ((repo / "NEW.md").write_text("new\n"), git(repo, "add", "NEW.md")),
+        "deleted file": lambda: (repo / "README.md").unlink(),
+        "detached clean": lambda: git(repo, "checkout", "-q", "--detach"),
+        "detached modified": lambda: (git(repo, "checkout", "-q", "--detach"),
+                                      (repo / "README.md").write_text("changed\n")),
+        "behind its upstream": lambda: (git(repo, "branch", "-q", "up"), git(repo, "commit", "-q", "--allow-empty",
+                                        "-m", "ahead"), git(repo, "branch", "-q", "--set-upstream-to=up")),
+    }
+    changes[state]()
+
+
+@pytest.mark.parametrize("state, cacheable", [
+    ("clean", True), ("ignored file", True), ("untracked file", False), ("modified file", False),
+    ("staged file", False), ("deleted file", False), ("detached clean", True), ("detached modified", False),
+    ("behind its upstream", True)])
+def test_a_local_repository_is_cacheable_only_when_clean(tmp_path, state, cacheable):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "README.md").write_text("# r\n")
+    (repo / ".gitignore").write_text("*.log\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Initial import (#1)")
+    _local_state(repo, state)
+
+    checkout = prepare(RepoSpec(repository=str(repo), path=str(repo)), CloneSettings(cache_dir=str(tmp_path / "c")))
+
+    assert (checkout.commit, checkout.cacheable) == (git(repo, "rev-parse", "HEAD").strip(), cacheable)
+
+
+@pytest.mark.parametrize("untracked", [False, True])
+def test_a_local_repository_without_a_commit_or_git_is_never_cacheable(tmp_path, untracked):
+    unborn, plain, broken = tmp_path / "unborn", tmp_path / "plain", tmp_path / "broken"
+    for folder in (unborn, plain, broken):
+        folder.mkdir()
+        if untracked:
+            (folder / "README.md").write_text("# r\n")
+    git(unborn, "init", "-q", "-b", "main")
+    (broken / ".git").write_text("gitdir: /nonexistent\n")
+    settings = CloneSettings(cache_dir=str(tmp_path / "c"))
+
+    for folder in (unborn, plain, broken):
+        checkout = prepare(RepoSpec(repository=str(folder), path=str(folder)), settings)
+        assert (checkout.path, checkout.commit, checkout.cacheable) == (str(folder), None, False)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -170,11 +171,7 @@ def _bounded_wait(process: subprocess.Popen[bytes], name: str, input_bytes: byte
         with process.stdin:
             process.stdin.write(input_bytes or b"")
     while True:
-        try:
-            process.wait(max(0.0, min(_POLL_SECONDS, deadline - time.monotonic())))
-            exited = True
-        except subprocess.TimeoutExpired:
-            exited = False
+        exited = _exited_within(process, max(0.0, min(_POLL_SECONDS, deadline - time.monotonic())))
         if sum(os.fstat(fd).st_size for fd in outputs) > max_output:
             _kill(process)
             raise GitError(name, f"output over {max_output:,} bytes; refused")
@@ -185,11 +182,36 @@ def _bounded_wait(process: subprocess.Popen[bytes], name: str, input_bytes: byte
             raise GitError(name, f"timed out after {timeout:g} s")
 
 
+def _exited_within(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    """Wait up to `seconds` for the process to exit; True once it has (and is reaped).
+
+    On Linux a pidfd wakes this process the moment git exits; elsewhere `Popen.wait` polls, with sleeps
+    growing to 50 ms, which reaps a short git command up to tens of milliseconds late."""
+    if process.returncode is not None:
+        return True
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # not Linux (>= 5.3), or refused by a sandbox
+        try:
+            process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:
+        watch = select.poll()
+        watch.register(pidfd, select.POLLIN)  # readable once the process has exited
+        watch.poll(seconds * 1000)
+    finally:
+        os.close(pidfd)
+    return process.poll() is not None
+
+
 def driver_overrides(cwd: str | os.PathLike[str], git_dir: str | os.PathLike[str] | None) -> tuple[str, ...]:
     """`-c` settings emptying every filter/diff/merge driver the repository's config defines (reading config
-    runs nothing)."""
+    runs nothing). No `--local`: that reads `.git/config` alone, and git also takes drivers from the files it
+    includes and from `config.worktree` (system and global config are off in `hardened_env`)."""
     try:
-        out = run_git(["config", "--local", "--null", "--name-only", "--get-regexp", r"^(filter|diff|merge)\."],
+        out = run_git(["config", "--null", "--name-only", "--get-regexp", r"^(filter|diff|merge)\."],
                       cwd=cwd, git_dir=git_dir, ok_codes=(0, 1), timeout=30)
     except GitError:
         return ()
@@ -258,7 +280,5 @@ class BlobReader:
         if self._process.poll() is None:
             assert self._process.stdin is not None
             self._process.stdin.close()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
+            if not _exited_within(self._process, 5):
                 _kill(self._process)

@@ -9,8 +9,11 @@ the payload reaches the output.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,7 @@ from hostile_repos import commit, example_repo, payload, scan_cli, set_config, s
 
 from devops_audit.fleet.clone import CloneSettings, prepare
 from devops_audit.fleet.sources import RepoSpec
-from devops_audit.gitcmd import GitError, git_argv, run_git
+from devops_audit.gitcmd import GitError, _bounded_wait, _exited_within, git_argv, run_git
 
 
 @pytest.fixture(scope="module")
@@ -159,6 +162,31 @@ def test_filter_drivers_are_emptied_where_status_could_run_them(tmp_path):
     assert checkout.commit == git(repo, "rev-parse", "HEAD").strip()
 
 
+@pytest.mark.parametrize("where", ["included file", "worktree config"])
+def test_filter_drivers_defined_outside_the_config_file_are_emptied_too(tmp_path, where):
+    repo = example_repo(tmp_path / "repo")
+    planted = payload(tmp_path / "outside")
+    commit(repo, {".gitattributes": "*.toml filter=evil\n"}, "Add a filter (#2)")
+    driver = f'[filter "evil"]\n\tclean = {planted.script}\n'
+    if where == "included file":
+        (repo / ".git" / "evil.cfg").write_text(driver)
+        set_config(repo, ("include.path", "evil.cfg"))
+    else:
+        set_config(repo, ("extensions.worktreeConfig", "true"))
+        (repo / ".git" / "config.worktree").write_text(driver)
+    readme = repo / "pyproject.toml"
+    os.utime(readme, (1, 1))  # stat-dirty: status must look at the content again
+    plain_git(repo, "status", "--porcelain")
+    assert planted.ran  # control: git reads the driver there
+    planted.reset()
+    os.utime(readme, (2, 2))
+
+    checkout = prepare(RepoSpec(repository=str(repo), path=str(repo)), CloneSettings(cache_dir=str(tmp_path / "c")))
+
+    assert not planted.ran
+    assert checkout.commit == git(repo, "rev-parse", "HEAD").strip()
+
+
 def test_fleet_clone_and_update_run_nothing_of_the_source(tmp_path):
     source = example_repo(tmp_path / "source")
     planted = payload(tmp_path / "outside")
@@ -206,6 +234,50 @@ def test_git_output_and_time_are_bounded(tmp_path):
 
     with pytest.raises(GitError, match="output over 100,000 bytes; refused"):
         run_git(["log", "--pretty=raw"], cwd=repo, max_output=100_000)
-    with pytest.raises(GitError, match="timed out after"):
-        run_git(["log", "--pretty=raw"], cwd=repo, timeout=0.000_001)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # git blocks opening it, for ever (a fast command may finish before a tiny timeout is seen)
+    with pytest.raises(GitError, match="timed out after 0.2 s"):
+        run_git(["hash-object", "--no-filters", str(fifo)], cwd=repo, timeout=0.2)
     assert len(run_git(["log", "--pretty=raw"], cwd=repo)) > 600_000  # the same command within its bounds
+
+
+@pytest.fixture(params=["pidfd", "polling"])
+def exit_watch(request, monkeypatch):
+    """Each wait test runs with Linux's pidfd (where the platform has it) and with the portable polling."""
+    if request.param == "pidfd" and not hasattr(os, "pidfd_open"):
+        pytest.skip("no os.pidfd_open here")
+    if request.param == "polling":
+        monkeypatch.delattr(os, "pidfd_open", raising=False)
+    return request.param
+
+
+def test_a_process_that_exits_is_reaped_at_once(exit_watch):
+    process = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    assert process.stdin is not None
+    closed: list[float] = []
+
+    def close_stdin() -> None:  # cat exits on end of input, 70 ms into the wait
+        closed.append(time.monotonic())
+        process.stdin.close()
+
+    timer = threading.Timer(0.07, close_stdin)
+    timer.start()
+    assert _exited_within(process, 10) and process.returncode == 0
+    late = time.monotonic() - closed[0]
+    timer.join()
+    if exit_watch == "pidfd":  # polling sleeps up to 50 ms at a time: here it wakes ~43 ms after the exit
+        assert late < 0.025
+
+
+def test_a_process_writing_too_much_or_too_long_is_killed(tmp_path, exit_watch):
+    for argv, bound in ((["yes"], "output over 1,000,000 bytes; refused"), (["sleep", "30"], "timed out after 0.2 s")):
+        with open(tmp_path / "out", "w+b") as out, open(tmp_path / "err", "w+b") as err:
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, start_new_session=True)
+            started = time.monotonic()
+            with pytest.raises(GitError, match=bound):
+                _bounded_wait(process, argv[0], None, 0.2, 1_000_000, (out.fileno(), err.fileno()))
+            assert process.returncode == -signal.SIGKILL and time.monotonic() - started < 5
+
+
+def test_git_output_and_time_are_bounded_either_way(tmp_path, exit_watch):
+    test_git_output_and_time_are_bounded(tmp_path)

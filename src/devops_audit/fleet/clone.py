@@ -86,12 +86,15 @@ def _local(path: Path) -> Checkout:
         raise CloneError(f"{path}: no such directory")
     if not (path / ".git").exists():
         return Checkout(str(path), None, False)
-    try:
-        commit = _git(path, "rev-parse", "--verify", "-q", "HEAD", timeout=60).strip() or None
-        dirty = bool(_git(path, "status", "--porcelain", "--untracked-files=normal", timeout=120,
-                          neutralize_drivers=True).strip())  # status may run filter drivers: emptied
+    try:  # one status gives both: HEAD's commit (`# branch.oid`) and the changes (every line not `# `)
+        out = _git(path, "status", "--porcelain=v2", "--branch", "--no-ahead-behind", "--untracked-files=normal",
+                   timeout=120, neutralize_drivers=True)  # status may run filter drivers: emptied
     except CloneError:
         return Checkout(str(path), None, False)
+    lines = out.splitlines()
+    oid = next((line.removeprefix("# branch.oid ") for line in lines if line.startswith("# branch.oid ")), None)
+    commit = None if oid in (None, "(initial)") else oid  # `(initial)`: no commit yet
+    dirty = any(not line.startswith("# ") for line in lines)
     return Checkout(str(path), commit, commit is not None and not dirty)
 
 
