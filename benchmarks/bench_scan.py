@@ -150,9 +150,10 @@ def real_clone(entry: dict, cache: Path, template: str) -> Path | str:
             git("clone", "--quiet", "--no-checkout", "--", source, str(dest))
         if fresh or git("rev-parse", "HEAD", cwd=dest).strip() != commit:  # a --no-checkout clone has no tree yet
             git("checkout", "--quiet", "--force", "-B", str(entry["branch"]), commit, cwd=dest)
-            # as a developer's clone is: `git status` run once. Right after a checkout every file is "racily
-            # clean" (written in the index's second) and each status re-reads them all until one writes the
-            # index back, which the fleet's own (read-only) status never does
+            # as a developer's clone is: `git status` run once, a second later. Right after a checkout every
+            # file is "racily clean" (written in the index's second) and each status re-reads them all until
+            # one writes the index back in a later second, which the fleet's own (read-only) status never does
+            time.sleep(1.1)
             git("status", "--porcelain", cwd=dest)
     except subprocess.CalledProcessError as exc:
         reason = (exc.stderr or "").strip().splitlines()
