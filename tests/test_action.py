@@ -176,7 +176,7 @@ def test_pre_commit_hook_names_the_real_entry_point():
     assert hook["pass_filenames"] is False and hook["always_run"] is True
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     command, subcommand = hook["entry"].split()
-    assert scripts[command] == "devops_audit.cli:main"
+    assert scripts[command] == "devops_audit.cli:run"
     from devops_audit.cli import build_parser
 
     build_parser().parse_args([subcommand, *hook["args"]])  # the arguments exist

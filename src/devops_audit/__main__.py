@@ -1,3 +1,3 @@
-from devops_audit.cli import main
+from devops_audit.cli import run
 
-raise SystemExit(main())
+run()

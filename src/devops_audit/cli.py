@@ -17,7 +17,7 @@ import sys
 
 from devops_audit import __version__
 
-__all__ = ["main", "COMMANDS", "EXIT_OK", "EXIT_GATE_FAILED", "EXIT_USAGE", "EXIT_TARGET", "EXIT_INTERNAL"]
+__all__ = ["main", "run", "COMMANDS", "EXIT_OK", "EXIT_GATE_FAILED", "EXIT_USAGE", "EXIT_TARGET", "EXIT_INTERNAL"]
 
 EXIT_OK, EXIT_GATE_FAILED, EXIT_USAGE, EXIT_TARGET, EXIT_INTERNAL = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 130, 141
@@ -82,6 +82,35 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def run() -> None:
+    """The `devops-audit` command: `main`, then exit (never returns) without the interpreter's teardown.
+
+    Freeing a scan's objects one by one at exit costs ~30 ms of a ~0.3 s cold scan, and nothing needs it once
+    the output is flushed and the temporary folders are removed. A command that started other threads or
+    worker processes (the fleet) exits the normal way, so their own exit handlers stop them."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        code = EXIT_BROKEN_PIPE
+    except (OSError, ValueError):
+        raise SystemExit(code) from None
+    if "multiprocessing" in sys.modules or "ray" in sys.modules or "threading" in sys.modules and _other_threads():
+        raise SystemExit(code)
+    from devops_audit import tempdirs
+
+    tempdirs.remove_all()
+    os._exit(code)
+
+
+def _other_threads() -> bool:
+    import threading
+
+    return threading.active_count() > 1
+
+
 def _one_line(text: str) -> str:
     """AuditError messages may list several problems; stderr gets the first and a count of the rest."""
     lines = [line for line in text.splitlines() if line.strip()] or [""]
@@ -106,4 +135,4 @@ def _silence_stdout() -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -11,14 +11,12 @@ entry; the working tree's config is not used.
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from devops_audit import tempdirs
 from devops_audit.config import DEFAULT_CONFIG_NAME, MAX_CONFIG_BYTES, Config, load_config, parse_config
 from devops_audit.errors import AuditError, TargetError, UsageError
 from devops_audit.facts import InventoryEntry
@@ -36,8 +34,7 @@ _IGNORED_FIELDS = ("path", "lines", "inventory", "policies")
 def load_config_at_ref(workspace: Workspace, ref: str) -> Config:
     """REF's `.devops-audit.yml` (an empty config when REF has none), with a note when the working tree's differs."""
     objects, commit = _commit_of(workspace, ref)
-    folder = Path(tempfile.mkdtemp(prefix="devops-audit-config-ref-"))
-    atexit.register(shutil.rmtree, folder, True)
+    folder = Path(tempdirs.make("devops-audit-config-ref-"))
     entries = objects.entries(commit, DEFAULT_CONFIG_NAME, MAX_POLICY_FILES)
     if not entries:
         config = Config()

@@ -22,11 +22,9 @@ which the overrides above already neutralise.
 
 from __future__ import annotations
 
-import atexit
 import os
 import re
 import select
-import shutil
 import signal
 import subprocess
 from collections.abc import Sequence
@@ -82,11 +80,9 @@ def scrub(text: str) -> str:
 
 @cache
 def _empty_home() -> str:
-    import tempfile  # only when git runs
+    from devops_audit import tempdirs  # only when git runs
 
-    home = tempfile.mkdtemp(prefix="devops-audit-git-home-")
-    atexit.register(shutil.rmtree, home, True)
-    return home
+    return tempdirs.make("devops-audit-git-home-")
 
 
 def hardened_env() -> dict[str, str]:

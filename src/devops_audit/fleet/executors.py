@@ -181,7 +181,17 @@ class LocalExecutor:
 
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(_PRELOAD)
-        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=_clean_up_at_exit)
+
+
+def _clean_up_at_exit() -> None:
+    """A pool worker ends without running `atexit` handlers, only multiprocessing's finalizers: its temporary
+    folders (git's empty home) are removed by one."""
+    from multiprocessing.util import Finalize
+
+    from devops_audit import tempdirs
+
+    Finalize(None, tempdirs.remove_all, exitpriority=0)
 
 
 def _first_done(pending: dict[Any, Task]) -> Any:

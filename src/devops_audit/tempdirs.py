@@ -1,0 +1,25 @@
+"""Temporary folders this process made, removed when it exits (normally, or through `cli.run`'s fast exit)."""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+
+__all__ = ["make", "remove_all"]
+
+_FOLDERS: list[str] = []
+
+
+def make(prefix: str) -> str:
+    """A new private temporary folder, removed at exit."""
+    if not _FOLDERS:
+        atexit.register(remove_all)
+    folder = tempfile.mkdtemp(prefix=prefix)
+    _FOLDERS.append(folder)
+    return folder
+
+
+def remove_all() -> None:
+    while _FOLDERS:
+        shutil.rmtree(_FOLDERS.pop(), ignore_errors=True)
