@@ -33,3 +33,17 @@ def test_close_forgets_the_contents(tmp_path: Path) -> None:
     workspace.close()
     (tmp_path / "a.txt").write_text("two")
     assert workspace.read_text("a.txt") == "two"
+
+
+def test_a_toml_file_is_parsed_once_and_bad_toml_still_raises(tmp_path: Path) -> None:
+    import tomllib
+
+    (tmp_path / "pyproject.toml").write_text("[tool.coverage.report]\nfail_under = 90\n")
+    (tmp_path / "bad.toml").write_text("[tool\n")
+    workspace = Workspace(tmp_path)
+    assert workspace.load_toml("pyproject.toml") is workspace.load_toml("pyproject.toml")
+    assert workspace.load_toml("pyproject.toml")["tool"]["coverage"]["report"]["fail_under"] == 90
+    with pytest.raises(tomllib.TOMLDecodeError):
+        workspace.load_toml("bad.toml")
+    with pytest.raises(EvidenceError, match="not found"):
+        workspace.load_toml("missing.toml")

@@ -77,6 +77,7 @@ class Workspace:
         self._reader: BlobReader | None = None
         self._read_cache: dict[str, bytes] = {}  # path -> content already read (at most READ_CACHE_BYTES in all)
         self._read_cache_bytes = 0
+        self._tomls: dict[str, dict[str, Any]] = {}  # path -> parsed TOML, shared by its readers
         self.source = "folder"  # folder | index | HEAD tree
         # absolute globs of reports named on the command line (`--evidence KIND=PATH`): the person running the
         # tool chose them, so they are read where they are (CI writes to $RUNNER_TEMP); nothing else leaves the root
@@ -385,6 +386,7 @@ class Workspace:
         """Stop the git object reader, if one was started, and forget the contents read."""
         self._read_cache.clear()
         self._read_cache_bytes = 0
+        self._tomls.clear()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -413,6 +415,15 @@ class Workspace:
             return load_documents(text)
         except YamlError as exc:
             raise EvidenceError(path, exc.reason, exc.line) from None
+
+    def load_toml(self, path: str) -> dict[str, Any]:
+        """A TOML file's tables, parsed once per scan and shared by its readers: read-only. EvidenceError when
+        it cannot be read, `tomllib.TOMLDecodeError` when it is not TOML."""
+        import tomllib
+
+        if path not in self._tomls:
+            self._tomls[path] = tomllib.loads(self.read_text(path))
+        return self._tomls[path]
 
     def parse_xml(self, path: str, max_bytes: int | None = None) -> Any:
         """An ElementTree root parsed with defusedxml: no entities, no external DTDs, at most MAX_XML_ELEMENTS
