@@ -16,11 +16,13 @@ FILES = sorted([
     "sub/requirements.txt", ".eslintrc.json", "web/.eslintrc.js", "helm/chart/values.yaml", "values-prod.yml",
     "a/b/c/settings/x.py", "settings/base.py", "weird\nname.py", "x[1].txt", "a/migrations/0x/y.py",
     "migrations/0002.py", "versions/a/b.py", "old_versions/c.py", "helm/values-prod/config.yaml",
+    "a/environments/prod.yml", "a/environments/x/y.yml", "environments/z", "abc/x/f", "ab/x/g/h", "x/ab/x",
 ])
 PATTERNS = sorted({
     *(p for patterns in ANYWHERE.values() for p in patterns), *TEST_FILE_PATTERNS, *ARTIFACTS,
     *(p for _, p in MIGRATIONS), "*versions/*.py", "*", "?x*", "a[bc]*", "x[[]1]*", "*.y*ml", "src/*", "*/",
     "s*/t*", "requirements*", "*ml", "k8s", "py", "*.py", "*/values*.yaml", "*/a/*.py",
+    "ab*/x/*", "*/x/*", "*b/x/g*",
 })
 
 

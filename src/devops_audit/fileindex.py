@@ -109,12 +109,13 @@ class FileIndex:
         head, tail = plain[0], plain[-1]
         if "/" in tail:  # `*/Dockerfile`: a file named Dockerfile
             return self.names.get(tail.rpartition("/")[2], ())
-        if "/" in head or not tail:  # `k8s/*.yml`, `Dockerfile.*`: a path that starts with `head`
-            return (path for folder in self._folders_starting(head) for path in self.folders.get(folder, ()))
         inner = [part[:part.rfind("/") + 1] for part in plain[1:-1] if "/" in part]
-        if any(i != "/" for i in inner):  # `*/migrations/0*.py`: a file whose folder (with a `/` after it) holds `/migrations/`
+        if "/" not in head and any(i != "/" for i in inner):
+            # `*/migrations/0*.py`, `*/environments/*`: a file whose folder (with a `/` after it) holds `/migrations/`
             return (path for folder, paths in self.folders.items() if all(i in f"{folder}/" for i in inner)
                     for path in paths)
+        if "/" in head or not tail:  # `k8s/*.yml`, `Dockerfile.*`: a path that starts with `head`
+            return (path for folder in self._folders_starting(head) for path in self.folders.get(folder, ()))
         return (path for name in self._name_candidates(pattern) for path in self.names[name])
 
     def _folders_starting(self, head: str) -> list[str]:

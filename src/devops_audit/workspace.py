@@ -44,6 +44,7 @@ SKIPPED_DIRS = frozenset(
 # folders whose loss a collector must hear about (their problems join that collector's inventory)
 EVIDENCE_FOLDERS = {".github/workflows": "ci", ".github": "ci", ".circleci": "ci", ".gitlab": "ci",
                     ".azure-pipelines": "ci"}
+READ_CACHE_BYTES = 4 * MiB  # what one scan keeps of the files it read: several collectors read the same ones
 _SUBMODULE_MODE = "160000"
 _SYMLINK_MODE = "120000"
 
@@ -74,6 +75,9 @@ class Workspace:
         self.problems: list[InventoryEntry] = []  # what the file list could not cover, with the reason
         self._blobs: dict[str, str] = {}  # path -> blob id, for files read from git objects
         self._reader: BlobReader | None = None
+        self._read_cache: dict[str, bytes] = {}  # path -> content already read (at most READ_CACHE_BYTES in all)
+        self._read_cache_bytes = 0
+        self._tomls: dict[str, dict[str, Any]] = {}  # path -> parsed TOML, shared by its readers
         self.source = "folder"  # folder | index | HEAD tree
         # absolute globs of reports named on the command line (`--evidence KIND=PATH`): the person running the
         # tool chose them, so they are read where they are (CI writes to $RUNNER_TEMP); nothing else leaves the root
@@ -333,9 +337,18 @@ class Workspace:
         return Path(real)
 
     def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes:
+        """A file's content, read once per scan: workflows, `pyproject.toml` and the like have several readers."""
         limit = self.max_file_bytes if max_bytes is None else max_bytes
-        if path in self._blobs:
-            return self._read_blob(path, limit)
+        known = self._read_cache.get(path)
+        if known is not None and len(known) <= limit:
+            return known
+        data = self._read_blob(path, limit) if path in self._blobs else self._read_file(path, limit)
+        if self._read_cache_bytes + len(data) <= READ_CACHE_BYTES:
+            self._read_cache[path] = data
+            self._read_cache_bytes += len(data)
+        return data
+
+    def _read_file(self, path: str, limit: int) -> bytes:
         real = self.resolve(path)
         try:  # non-blocking open: a FIFO swapped in after listing cannot hang the scan
             fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
@@ -370,7 +383,10 @@ class Workspace:
         return content or b""
 
     def close(self) -> None:
-        """Stop the git object reader, if one was started."""
+        """Stop the git object reader, if one was started, and forget the contents read."""
+        self._read_cache.clear()
+        self._read_cache_bytes = 0
+        self._tomls.clear()
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -399,6 +415,15 @@ class Workspace:
             return load_documents(text)
         except YamlError as exc:
             raise EvidenceError(path, exc.reason, exc.line) from None
+
+    def load_toml(self, path: str) -> dict[str, Any]:
+        """A TOML file's tables, parsed once per scan and shared by its readers: read-only. EvidenceError when
+        it cannot be read, `tomllib.TOMLDecodeError` when it is not TOML."""
+        import tomllib
+
+        if path not in self._tomls:
+            self._tomls[path] = tomllib.loads(self.read_text(path))
+        return self._tomls[path]
 
     def parse_xml(self, path: str, max_bytes: int | None = None) -> Any:
         """An ElementTree root parsed with defusedxml: no entities, no external DTDs, at most MAX_XML_ELEMENTS

@@ -218,9 +218,11 @@ def _text(workspace: Workspace, path: str, inventory: list[InventoryEntry]) -> s
 def _read_toml(workspace: Workspace, path: str, inventory: list[InventoryEntry]) -> dict[str, Any]:
     import tomllib
 
-    text = _text(workspace, path, inventory)
     try:
-        return tomllib.loads(text)
+        return workspace.load_toml(path)
+    except EvidenceError as exc:
+        inventory.append(InventoryEntry(exc.path, "repository-file", "error", exc.reason, exc.line, NAME))
+        return {}
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
         inventory.append(InventoryEntry(path, "pyproject", "error", f"invalid TOML: {exc}", line, NAME))

@@ -1,6 +1,6 @@
 """Azure Pipelines YAML, into the pipeline model.
 
-Found: `azure-pipelines.yml|yaml` at the root, and any other YAML file whose top level is an Azure pipeline
+Found (`azure_discovery`): `azure-pipelines.yml|yaml` at the root, and any other YAML file whose top level is an Azure pipeline
 (`stages:` / `jobs:` / `steps:` lists of Azure items, or `extends: template:`), outside test-data folders and
 other systems' folders. Files that other pipelines reference with `template:` are read through them, not as
 pipelines of their own.
@@ -24,16 +24,16 @@ its stage is `trigger: manual` or it runs a `ManualValidation@` / `ManualInterve
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.classify import Classifier
+from devops_audit.collectors.ci.azure_discovery import discover, resolve_template
 from devops_audit.collectors.ci.common import add_ref, first_line, mark_reuse, number, strings
 from devops_audit.collectors.ci.github_actions import parse_image, transitive_upstream
-from devops_audit.collectors.ci.pipelines import Parsed, is_test_data
+from devops_audit.collectors.ci.pipelines import Parsed
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import ExternalRef, InventoryEntry, Job, Location, Pipeline, Step, Trigger
 from devops_audit.workspace import Workspace
@@ -43,15 +43,6 @@ __all__ = ["SYSTEM", "KIND", "discover", "parse"]
 
 SYSTEM = "azure"
 KIND = "azure-pipelines"
-_ROOT_FILES = ("azure-pipelines.yml", "azure-pipelines.yaml")
-_OTHER_SYSTEMS = re.compile(r"^(\.github/|\.circleci/|\.gitlab/|\.gitlab-ci\.ya?ml$|bitbucket-pipelines\.ya?ml$)")
-_AZURE_ITEM = r"(stage|job|deployment|template|script|bash|pwsh|powershell|task|checkout|download|publish|getPackage)"
-_SHAPE = re.compile(
-    r"^(?:(?:stages|jobs|steps):[ \t]*(?:#.*)?\r?\n(?:[ \t]*(?:#.*)?\r?\n)*[ \t]*-[ \t]+" + _AZURE_ITEM + r"[ \t]*:"
-    r"|extends:[ \t]*(?:#.*)?\r?\n(?:[ \t]*(?:#.*)?\r?\n)*[ \t]+template:)",
-    re.MULTILINE,
-)
-_TEMPLATE_REF = re.compile(r"^[ \t]*(?:-[ \t]+)?template:[ \t]*['\"]?([^'\"#\s]+)", re.MULTILINE)
 _PARAMETER = re.compile(r"\$\{\{\s*parameters(?:\.([\w-]+)|\[\s*'([\w-]+)'\s*\])\s*\}\}")
 _SCRIPT_KEYS = ("script", "bash", "pwsh", "powershell")
 _OTHER_STEP_KEYS = ("checkout", "download", "downloadBuild", "publish", "getPackage", "restoreCache", "saveCache",
@@ -71,41 +62,7 @@ _HOOKS = ("preDeploy", "deploy", "routeTraffic", "postRouteTraffic")
 _MAX_TEMPLATE_DEPTH = 20
 _MAX_TEMPLATE_USES = 500
 MAX_EXPANDED_NODES = 200_000  # values expanded from templates and list items across one whole pipeline
-_SNIFF_BYTES = 256 * 1024
 _SHA = re.compile(r"^[0-9a-fA-F]{40}$")
-
-
-def discover(workspace: Workspace) -> list[str]:
-    candidates: list[str] = []
-    referenced: set[str] = set()
-    for path in workspace.index.find_names(("*.yml", "*.yaml")):
-        if _OTHER_SYSTEMS.match(path) or is_test_data(path):
-            continue
-        try:
-            text = workspace.read_text(path, max_bytes=_SNIFF_BYTES)
-        except EvidenceError:
-            if path in _ROOT_FILES:
-                candidates.append(path)  # parse reports why it cannot be read
-            continue
-        if path in _ROOT_FILES or _SHAPE.search(text):
-            candidates.append(path)
-            referenced.update(_template_targets(path, text))
-    return [p for p in candidates if p in _ROOT_FILES or p not in referenced]
-
-
-def _template_targets(path: str, text: str) -> Iterator[str]:
-    for ref in _TEMPLATE_REF.findall(text):
-        if "@" not in ref and "$" not in ref:
-            target = _resolve(path, ref)
-            if target:
-                yield target
-
-
-def _resolve(referrer: str, ref: str) -> str | None:
-    """A template path relative to the referencing file (or to the root with a leading `/`)."""
-    joined = ref.lstrip("/") if ref.startswith("/") else posixpath.join(posixpath.dirname(referrer), ref)
-    target = posixpath.normpath(joined)
-    return None if target.startswith("../") or target == ".." else target
 
 
 # -- parsing -------------------------------------------------------------------------------------
@@ -374,7 +331,7 @@ def _load_template(ctx: _Context, item: _Item, depth: int) -> tuple[dict[str, An
         return None
     if ref.endswith("@self"):
         ref = "/" + ref[: -len("@self")].lstrip("/")
-    target = _resolve(item.file, ref)
+    target = resolve_template(item.file, ref)
     if target is None or not ctx.workspace.exists(target):
         ctx.error(item.file, f"template {ref!r} not found (looked for {target or ref})", line)
         return None

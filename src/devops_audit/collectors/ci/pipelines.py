@@ -52,6 +52,9 @@ SYSTEMS: dict[str, Callable[[FileIndex], bool]] = {
     "devops_audit.collectors.ci.services": lambda index: any(name in index.names for name in (
         ".pre-commit-config.yaml", ".pre-commit-config.yml", "secret_scanning.yml", "secret_scanning.yaml")),
 }
+# system module -> the light module whose `discover` finds its files, when that needs more than the file index:
+# the parser is imported only when a file is found
+DISCOVERY: dict[str, str] = {"devops_audit.collectors.ci.azure_pipelines": "devops_audit.collectors.ci.azure_discovery"}
 _TEST_DATA_PARTS = frozenset({"testdata", "test-data", "test_data", "fixtures", "__fixtures__", "testfixtures"})
 
 
@@ -87,13 +90,12 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
     for module_name, may_hold in SYSTEMS.items():
         if not may_hold(workspace.index):
             continue
-        try:
-            system = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # that system is not built yet
-            raise
-        for path in system.discover(workspace):
+        finder = _system(DISCOVERY.get(module_name, module_name))
+        paths = finder.discover(workspace) if finder is not None else []
+        system = _system(module_name) if paths else None
+        if system is None:
+            continue
+        for path in paths:
             try:
                 parsed = system.parse(workspace if getattr(system, "EDITS_YAML", False) else files, path, classifier)
                 for pipeline in parsed.pipelines:
@@ -128,6 +130,16 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         ),
         clean=True,
     )
+
+
+def _system(module_name: str) -> Any:
+    """A CI system's module (or its discovery module); None when that system is not built yet."""
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
 
 
 def flatten(pipelines: list[Pipeline]) -> dict[str, Any]:

@@ -20,16 +20,18 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devops_audit.collectors import unexpected_content
 from devops_audit.collectors.testing.coverage_config import read_coverage_config
-from devops_audit.collectors.testing.coverage_formats import Counts, ParsedReport, read_report
 from devops_audit.collectors.testing.coverage_paths import PathMapper, evidence_globs
 from devops_audit.collectors.testing.coverage_thresholds import Threshold, find_thresholds
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location
 from devops_audit.workspace import Workspace
+
+if TYPE_CHECKING:
+    from devops_audit.collectors.testing.coverage_formats import Counts, ParsedReport
 
 __all__ = ["NAME", "DEFAULT_REPORTS", "MAX_FILES", "CoverageFacts", "CoverageReport", "CoverageFile", "collect"]
 
@@ -153,7 +155,7 @@ def _read_all(workspace: Workspace, candidates: list[tuple[str, bool]], report_o
         elif _is_data_file(path):
             _read_one(path, lambda p=path: _read_data(workspace, p, mapper, report_options), parsed, inventory)
         else:
-            _read_one(path, lambda p=path: read_report(workspace, p, mapper), parsed, inventory)
+            _read_one(path, lambda p=path: _read_report(workspace, p, mapper), parsed, inventory)
     for path in data_files:
         if parsed:
             inventory.append(InventoryEntry(path, "coverage.py-data", "skipped",
@@ -161,6 +163,12 @@ def _read_all(workspace: Workspace, candidates: list[tuple[str, bool]], report_o
         else:
             _read_one(path, lambda p=path: _read_data(workspace, p, mapper, report_options), parsed, inventory)
     return parsed
+
+
+def _read_report(workspace: Workspace, path: str, mapper: PathMapper) -> ParsedReport:
+    from devops_audit.collectors.testing.coverage_formats import read_report  # only when there is a report
+
+    return read_report(workspace, path, mapper)
 
 
 def _read_data(workspace: Workspace, path: str, mapper: PathMapper, report_options: dict[str, Any]) -> ParsedReport:
@@ -189,6 +197,8 @@ def _rate(covered: int | None, valid: int | None) -> float | None:
 
 
 def _facts(parsed: list[tuple[str, ParsedReport]], thresholds: list[Threshold], tried: list[str]) -> CoverageFacts:
+    if not parsed:  # nothing measured: zero lines, branches unknown
+        return CoverageFacts(thresholds=thresholds, tried=tried)
     reports = [
         CoverageReport(path, r.format, _rate(r.totals.lines_covered, r.totals.lines_valid),
                        _rate(r.totals.branches_covered, r.totals.branches_valid), r.totals.lines_covered,
@@ -209,6 +219,8 @@ def _facts(parsed: list[tuple[str, ParsedReport]], thresholds: list[Threshold], 
 
 def _combine(parsed: list[tuple[str, ParsedReport]]) -> tuple[Counts, list[CoverageFile]]:
     """One report: its own totals. Several: each file once (first report wins), totals summed over files."""
+    from devops_audit.collectors.testing.coverage_formats import Counts  # loaded: a report was read
+
     seen: dict[str, CoverageFile] = {}
     totals = Counts()
     for path, report in parsed:

@@ -8,14 +8,16 @@ file that has coverage settings; every `fail_under` found is reported, each with
 
 from __future__ import annotations
 
-import configparser
 import re
 import tomllib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devops_audit.errors import EvidenceError
 from devops_audit.workspace import Workspace
+
+if TYPE_CHECKING:
+    import configparser
 
 __all__ = ["CoverageConfig", "FailUnder", "CONFIG_FILES", "read_coverage_config"]
 
@@ -66,14 +68,16 @@ def read_coverage_config(workspace: Workspace) -> tuple[CoverageConfig, list[Evi
 
 def _read(workspace: Workspace, path: str) -> dict[str, dict[str, Any]] | None:
     """Coverage sections as {"run": {...}, "report": {...}}; None when the file has none."""
-    text = workspace.read_text(path)
     if path == "pyproject.toml":
         try:
-            tool = tomllib.loads(text).get("tool", {})
+            tool = workspace.load_toml(path).get("tool", {})
         except tomllib.TOMLDecodeError as exc:
             raise EvidenceError(path, f"invalid TOML: {exc}", getattr(exc, "lineno", None)) from None
         coverage = tool.get("coverage") if isinstance(tool, dict) else None
         return {k: v for k, v in coverage.items() if isinstance(v, dict)} if isinstance(coverage, dict) else None
+    import configparser  # only for an INI file: most repositories have none
+
+    text = workspace.read_text(path)
     parser = configparser.RawConfigParser(strict=False)
     try:
         parser.read_string(text, source=path)

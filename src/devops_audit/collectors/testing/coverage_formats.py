@@ -17,13 +17,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from devops_audit.collectors.testing.coverage_paths import PathMapper
+from devops_audit.collectors.testing.coverage_paths import MAX_REPORT_BYTES, PathMapper
 from devops_audit.errors import EvidenceError
-from devops_audit.workspace import MiB, Workspace
+from devops_audit.workspace import Workspace
 
 __all__ = ["Counts", "ParsedReport", "MAX_REPORT_BYTES", "read_report", "xml_format"]
 
-MAX_REPORT_BYTES = 64 * MiB
 _CONDITION = re.compile(r"\((\d+)\s*/\s*(\d+)\)")
 
 

@@ -12,9 +12,11 @@ import os
 import posixpath
 from pathlib import Path, PurePosixPath
 
-from devops_audit.workspace import Workspace
+from devops_audit.workspace import MiB, Workspace
 
-__all__ = ["PathMapper", "evidence_globs", "command_line_evidence"]
+__all__ = ["PathMapper", "evidence_globs", "command_line_evidence", "MAX_REPORT_BYTES"]
+
+MAX_REPORT_BYTES = 64 * MiB  # a coverage or JUnit report (here, not with the formats: the JUnit reader needs no more)
 
 
 class PathMapper:

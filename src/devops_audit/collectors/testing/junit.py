@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.collectors import unexpected_content
-from devops_audit.collectors.testing.coverage_formats import MAX_REPORT_BYTES
-from devops_audit.collectors.testing.coverage_paths import PathMapper, evidence_globs
+from devops_audit.collectors.testing.coverage_paths import MAX_REPORT_BYTES, PathMapper, evidence_globs
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location
 from devops_audit.workspace import Workspace
