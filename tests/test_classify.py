@@ -72,3 +72,11 @@ def test_uses_match_a_row_naming_them_or_one_of_their_folders_and_images_by_pref
     assert classifier.classify(uses="acme/scanner@v1") == ([], [])  # a prefix that is not a folder
     assert classifier.classify(run="echo", image="GCR.io/kaniko-project/executor:v1") == (["build"], ["kaniko"])
     assert classifier.classify(uses="acme/scan/@v2", image="gcr.io/kaniko") == (["build", "sast"], ["kaniko", "new-scan", "scan"])
+
+
+def test_a_workflow_auditor_is_a_linter_of_ci_files_not_sast_of_the_code():
+    """zizmor reads only `.github/workflows`: flask runs it and nothing that analyses its Python (SR.TC.01 fails)."""
+    classifier = default_classifier()
+    assert classifier.classify(run="uvx zizmor --format=sarif .") == (["lint"], ["zizmor"])
+    assert classifier.classify(uses="zizmorcore/zizmor-action@v0.1.1") == (["lint"], ["zizmor"])
+    assert classifier.classify(run="bandit -r src")[0] == ["sast"]
