@@ -136,3 +136,16 @@ def test_lint_only_path_filtered_ci_fails_build_integration_and_release(tmp_path
         assert report[indicator_id]["status"] == "fail", indicator_id
         assert report[indicator_id]["locations"] == [{"path": ".github/workflows/docs.yml", "line": 1}]
     assert report["CD.CI.04"]["status"] == "pass"
+
+
+@pytest.mark.parametrize(("call", "status", "message"), [
+    ("buildPlugin(timeout: 360, configurations: [[platform: 'linux', jdk: 21]])", "fail",
+     "job buildPlugin times out after 360 min, over 30"),
+    ("buildPlugin(timeout: 20)", "pass", ""),
+    ("buildPlugin(useContainerAgent: true)", "pass", ""),  # the library's own default: not visible, not judged
+])
+def test_a_library_build_is_judged_by_the_timeout_it_names(tmp_path, call, status, message):
+    write(tmp_path, {"Jenkinsfile": call + "\n", "pom.xml": "<project/>\n"})
+    verdict = verdicts(scan_dict(tmp_path, offline=True))["CD.CI.04"]
+    assert verdict["status"] == status
+    assert [v["message"] for v in verdict["violations"]] == ([message] if message else [])

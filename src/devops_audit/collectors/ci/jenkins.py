@@ -15,7 +15,7 @@ their own lines); well-known steps of shared libraries and plugins (`LIBRARY_STE
 Scripted pipelines (`node { stage('x') { sh '...' } }`): every `stage` is a job in source order
 (`parallel` branches share their predecessors), `timeout(...) { }` around stages sets their timeout.
 A Jenkinsfile with no stage at all (e.g. only `buildPlugin(...)`) is one job named after its first library
-step. `@Library('name@ref')` and `library 'name@ref'` are `ExternalRef(type="library")`, with
+step (its `reusable`), with that step's `timeout:` minutes when it names them. `@Library('name@ref')` and `library 'name@ref'` are `ExternalRef(type="library")`, with
 `pipeline.reuse` "shared-library" (also set when a well-known library step is called).
 
 Triggers: a Jenkinsfile does not say whether it builds pull requests; that is the job's configuration. Without
@@ -73,6 +73,8 @@ LIBRARY_STEPS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 _LIBRARY_ONLY = frozenset({"buildPlugin", "buildPluginWithGradle", "buildDockerAndPublishImage", "runATH",
                            "runPCT", "preCommit"})
+# library steps whose `timeout:` argument bounds the whole build, in minutes (jenkins-infra/pipeline-library)
+_LIBRARY_TIMEOUTS = frozenset({"buildPlugin", "buildPluginWithGradle"})
 _TIME_UNITS = {"NANOSECONDS": 1 / 6e10, "MICROSECONDS": 1 / 6e7, "MILLISECONDS": 1 / 60000, "SECONDS": 1 / 60,
                "MINUTES": 1, "HOURS": 60, "DAYS": 1440}
 _TRIGGER_KINDS = {"cron": "schedule", "parameterizedCron": "schedule", "pollSCM": "push", "githubPush": "push",
@@ -405,10 +407,12 @@ class _Reader:
         self._steps(None, "steps", collected, False, 0, top)
         if not collected.steps:
             return
-        library = next((s.uses for s in collected.steps if s.uses in _LIBRARY_ONLY), "")
-        name = library or "main"
+        step = next((s for s in collected.steps if s.uses in _LIBRARY_ONLY), None)
+        name = step.uses if step else "main"
         job = self._job(name, top[0] if top else Node("", 1, []), name, [], _Context(), collected)
-        job.reusable = library
+        job.reusable = step.uses if step else ""
+        if step and step.uses in _LIBRARY_TIMEOUTS and step.inputs.get("timeout", "").isdigit():
+            job.timeout_minutes = float(step.inputs["timeout"])
 
     def _scripted(self, nodes: list[Node], preds: list[str], context: _Context) -> list[str]:
         for node in nodes:
