@@ -23,7 +23,7 @@ import time
 from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from devops_audit.collectors.history.metrics import (
@@ -249,8 +249,9 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(int(epoch), UTC).isoformat().replace("+00:00", "Z")
 
 
-def _local_day(epoch: float, offset_minutes: int) -> str:
-    return (datetime.fromtimestamp(epoch, UTC) + timedelta(minutes=offset_minutes)).date().isoformat()
+def _local_day(epoch: float, offset_minutes: int) -> int:
+    """The calendar day (days since 1970-01-01) of a moment in the time zone of its UTC offset."""
+    return int((epoch + offset_minutes * 60) // DAY)
 
 
 def _offset_minutes(text: str) -> int:
@@ -261,8 +262,9 @@ def _offset_minutes(text: str) -> int:
     return -minutes if text[0] == "-" else minutes
 
 
-def _is_working_day(day: str) -> bool:
-    return datetime.fromisoformat(day).weekday() < 5
+def _is_working_day(day: int) -> bool:
+    """Monday to Friday; `day` counts days since 1970-01-01, a Thursday."""
+    return (day + 3) % 7 < 5
 
 
 # -- git log -----------------------------------------------------------------------------------------
