@@ -24,7 +24,7 @@ from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from devops_audit.collectors.history.metrics import (
     DAY,
@@ -166,8 +166,7 @@ def _describe(facts: HistoryFacts) -> str:
 
 
 # -- refs ------------------------------------------------------------------------------------------
-@dataclass
-class _Ref:
+class _Ref(NamedTuple):
     name: str
     symref: str
     commit: str
@@ -206,8 +205,7 @@ def _epoch(text: str) -> float | None:
     return float(text) if text.strip().isdigit() else None
 
 
-@dataclass(frozen=True)
-class _Branch:
+class _Branch(NamedTuple):
     name: str | None
     ref: str
     source: str
@@ -456,40 +454,37 @@ def _branch_ages(commits: list[_Commit], graph: dict[str, _Commit],
         starts[commit.sha] = commit.author_time
         if len(commit.parents) < 2:
             continue
-        side = _Side()
-        side.walk(commit.parents[1:], graph, mainline, seen, shallow)
-        truncated = truncated or side.grafted
-        if side.oldest is None:
+        oldest, beyond, grafted = _merged_side(commit.parents[1:], graph, mainline, seen, shallow)
+        truncated = truncated or grafted
+        if oldest is None:
             continue
-        starts[commit.sha] = min(side.oldest, commit.author_time)
-        ages.append(round(max(0.0, commit.commit_time - side.oldest) / DAY, 2))
-        lower_bounds += side.beyond
+        starts[commit.sha] = min(oldest, commit.author_time)
+        ages.append(round(max(0.0, commit.commit_time - oldest) / DAY, 2))
+        lower_bounds += beyond
     return list(reversed(ages)), lower_bounds, starts, truncated
 
 
-@dataclass
-class _Side:
-    """What walking a merge's non-first parents through commits not yet attributed found."""
-
-    oldest: float | None = None  # oldest author time
-    beyond: bool = False  # needed a commit older than the walked graph
-    grafted: bool = False  # reached the shallow boundary
-
-    def walk(self, heads: list[str], graph: dict[str, _Commit], mainline: set[str], seen: set[str],
-             shallow: set[str]) -> None:
-        queue = deque(h for h in heads if h not in mainline and h not in seen)
-        while queue:
-            sha = queue.popleft()
-            if sha in seen or sha in mainline:
-                continue
-            node = graph.get(sha)
-            if node is None:
-                self.beyond = True
-                continue
-            seen.add(sha)
-            self.oldest = node.author_time if self.oldest is None else min(self.oldest, node.author_time)
-            self.grafted = self.grafted or sha in shallow
-            queue.extend(p for p in node.parents if p not in seen and p not in mainline)
+def _merged_side(heads: list[str], graph: dict[str, _Commit], mainline: set[str], seen: set[str],
+                 shallow: set[str]) -> tuple[float | None, bool, bool]:
+    """Walk a merge's non-first parents through commits not yet attributed (`seen` grows): the oldest author
+    time found, whether a commit older than the walked graph was needed, whether the shallow boundary was
+    reached."""
+    oldest: float | None = None
+    beyond = grafted = False
+    queue = deque(h for h in heads if h not in mainline and h not in seen)
+    while queue:
+        sha = queue.popleft()
+        if sha in seen or sha in mainline:
+            continue
+        node = graph.get(sha)
+        if node is None:
+            beyond = True
+            continue
+        seen.add(sha)
+        oldest = node.author_time if oldest is None else min(oldest, node.author_time)
+        grafted = grafted or sha in shallow
+        queue.extend(p for p in node.parents if p not in seen and p not in mainline)
+    return oldest, beyond, grafted
 
 
 def _tag_facts(facts: HistoryFacts, tag_refs: list[_Ref], commits: list[_Commit], starts: dict[str, float],

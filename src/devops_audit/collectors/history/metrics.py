@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = [
     "Version", "Tag", "Release", "DoraProxy", "Dora",
@@ -88,8 +89,7 @@ def is_hotfix_message(subject: str) -> bool:
     return bool(_HOTFIX.search(branch if branch is not None else subject))
 
 
-@dataclass(frozen=True)
-class Version:
+class Version(NamedTuple):
     major: int
     minor: int
     patch: int
@@ -122,8 +122,7 @@ class Tag:
     hotfix: bool
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(NamedTuple):
     """One release event: the release tags on one commit, at the earliest of their dates (epoch seconds)."""
 
     time: float
