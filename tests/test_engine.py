@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -124,3 +126,13 @@ def test_a_failing_level_2_indicator_keeps_the_area_at_level_1(tmp_path):
     assert area.level == 1
     assert area.target == 2
     assert area.describe() == "Level 1; Level 2 blocked: 1 fail"
+
+
+def test_the_parent_imports_what_the_helper_functions_need_before_the_children_fork(tmp_path):
+    """A forked child would import RE2 for `search` again at every scan, and copy the pages it writes."""
+    pack = tmp_path / "pack.yaml"
+    pack.write_text(PACK + indicator("ZZ.AA.01", 2, "assert: 'search(\"abc\", \"b\")'"))
+    code = ("import sys\nfrom devops_audit.engine import evaluate\nfrom devops_audit.policy import load_policies\n"
+            f"verdicts = evaluate(load_policies([{str(pack)!r}]), {{}})\nprint('re2' in sys.modules, verdicts[0].status)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split()[0] == "True"

@@ -16,14 +16,14 @@ import signal
 import struct
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 from typing import Any
 
-__all__ = ["cel_module", "compile_expression", "new_context", "FUNCTIONS", "bounded_map", "Overrun",
-           "SECONDS_PER_CALL", "linear_regex"]
+__all__ = ["cel_module", "compile_expression", "new_context", "load_functions", "FUNCTIONS", "bounded_map",
+           "Overrun", "SECONDS_PER_CALL", "linear_regex"]
 
 SECONDS_PER_CALL = 5.0  # what one indicator may cost; the Rust core cannot be interrupted, so a child is killed
 SECONDS_IN_ALL = 60.0  # what all indicators of one scan may cost together
@@ -108,15 +108,30 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 
 
 def new_context(variables: dict[str, Any], changing: dict[str, Any] | None = None) -> Any:
-    """A reusable evaluation context: the facts as variables, plus our helper functions.
+    """A reusable evaluation context: the facts as variables, plus our helper functions, ready to evaluate.
 
     The core converts all variables again at the first evaluation after any `add_variable` (~5 ms for a real
     repository's facts), so variables that change between evaluations (an indicator's `params`) go in
-    `changing` instead: they are looked up there at evaluation time, and the caller updates that dict."""
+    `changing` instead: they are looked up there at evaluation time, and the caller updates that dict. That
+    first evaluation is done here, so that the children of `bounded_map` find the converted variables (in a
+    child, the conversion would be repeated by each and written to pages it must copy first)."""
     context = cel_module().Context(variables=variables, functions=FUNCTIONS)
     if changing is not None:
         context.set_variable_resolver(changing.get)
+    _constant().execute(context)
     return context
+
+
+@cache
+def _constant() -> Any:
+    return compile_expression("true")
+
+
+def load_functions(sources: Iterable[str]) -> None:
+    """Import what the helper functions that `sources` call need (RE2 for `search`) in this process, before
+    `bounded_map` forks: a child would import it anew each time (~3 ms, and its pages copied)."""
+    if any("search(" in source for source in sources):
+        import re2  # noqa: F401
 
 
 @dataclass(frozen=True)

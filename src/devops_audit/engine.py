@@ -67,7 +67,7 @@ class Verdict:
 def evaluate(policies: PolicySet, evidence: dict[str, Evidence],
              overrides: dict[str, dict[str, Any]] | None = None, disabled: set[str] = frozenset()) -> list[Verdict]:
     """A verdict for every enabled indicator, in policy order."""
-    from devops_audit.celexpr import bounded_map, new_context
+    from devops_audit.celexpr import bounded_map, load_functions, new_context
     from devops_audit.celview import narrowed
 
     overrides = overrides or {}
@@ -80,6 +80,7 @@ def evaluate(policies: PolicySet, evidence: dict[str, Evidence],
     variables["evidence"] = {**{name: False for name in named}, **{n: ev.present for n, ev in evidence.items()}}
     changing: dict[str, Any] = {"params": {}}  # the indicator's, set by `_judge`
     context = new_context(variables, changing)
+    load_functions(sources)
     tasks = [(indicator, {**indicator.params, **overrides.get(indicator.id, {})})
              for indicator in policies.indicators if indicator.id not in disabled]
     # each indicator within the CEL time budget (a forked child: the Rust core cannot be interrupted)
