@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import shutil
-import tempfile
 
 __all__ = ["make", "remove_all"]
 
@@ -13,6 +11,8 @@ _FOLDERS: list[str] = []
 
 def make(prefix: str) -> str:
     """A new private temporary folder, removed at exit."""
+    import tempfile  # only when a folder is made: `cli.run` imports this module at every exit
+
     if not _FOLDERS:
         atexit.register(remove_all)
     folder = tempfile.mkdtemp(prefix=prefix)
@@ -21,5 +21,9 @@ def make(prefix: str) -> str:
 
 
 def remove_all() -> None:
+    if not _FOLDERS:
+        return
+    import shutil
+
     while _FOLDERS:
         shutil.rmtree(_FOLDERS.pop(), ignore_errors=True)
