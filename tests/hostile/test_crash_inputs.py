@@ -118,3 +118,16 @@ def test_a_coverage_report_with_millions_of_elements_is_refused_before_it_is_par
     (entry,) = [e for e in report["inventory"] if e["path"] == "coverage.xml"]
     assert entry["status"] == "error" and "XML elements" in entry["reason"]
     assert verdicts(report)["CD.BP.01"]["status"] == statuses(clean_report)["CD.BP.01"]
+
+
+@pytest.mark.parametrize(("timeout", "over_limit"), [
+    ("'\u00b2'", False),  # a superscript two: a digit to str.isdigit, not to float()
+    ("'\u0661\u0662'", False),  # Arabic-Indic digits: not a number a Jenkins library reads
+    ("9" * 150, True),  # huge but finite: judged, over any limit
+    ("'-5'", False),
+])
+def test_an_odd_library_timeout_loses_only_the_timeout(tmp_path, timeout, over_limit):
+    (tmp_path / "Jenkinsfile").write_text(f"buildPlugin(timeout: {timeout})\n", encoding="utf-8")
+    report = scan_dict(tmp_path, offline=True)
+    assert [e for e in report["inventory"] if e["path"] == "Jenkinsfile"][0]["status"] != "error"
+    assert verdicts(report)["CD.CI.04"]["status"] == ("fail" if over_limit else "pass")  # unread: not judged

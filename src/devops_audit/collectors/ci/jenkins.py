@@ -411,8 +411,9 @@ class _Reader:
         name = step.uses if step else "main"
         job = self._job(name, top[0] if top else Node("", 1, []), name, [], _Context(), collected)
         job.reusable = step.uses if step else ""
-        if step and step.uses in _LIBRARY_TIMEOUTS and step.inputs.get("timeout", "").isdigit():
-            job.timeout_minutes = float(step.inputs["timeout"])
+        minutes = step.inputs.get("timeout", "") if step and step.uses in _LIBRARY_TIMEOUTS else ""
+        if minutes.isascii() and minutes.isdigit():  # `'²'.isdigit()` too, which float() refuses
+            job.timeout_minutes = float(minutes)
 
     def _scripted(self, nodes: list[Node], preds: list[str], context: _Context) -> list[str]:
         for node in nodes:
