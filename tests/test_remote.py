@@ -250,3 +250,40 @@ def test_only_the_allowed_hosts_are_asked(caller: Path) -> None:
     facts = collect(Workspace(caller), CollectOptions()).facts
     (unresolved,) = facts["unresolved"]
     assert unresolved["reason"] == "not fetched: api.github.com is not in DEVOPS_AUDIT_REMOTE_HOSTS"
+
+
+def test_offline_a_shared_action_is_its_name_and_a_release_by_name_keeps_provenance_unknown(tmp_path: Path) -> None:
+    """node_exporter publishes through `prometheus/promci/publish_release`; terraform-aws-vpc lints through
+    `clowdhaus/terraform-composite-actions/pre-commit`: read offline, their names say what they do (the last
+    part only: a folder grouping actions says nothing), and what a release step attests stays unseen."""
+    repo = write(tmp_path / "repo", {".github/workflows/ci.yml": """\
+on: [pull_request, push]
+jobs:
+  lint:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: clowdhaus/terraform-composite-actions/pre-commit@v1.14.0
+  version:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: acme/actions/.github/actions/build-test-and-deploy/create_app_version@v2
+  publish_release:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: prometheus/promci/publish_release@v0.9.0
+"""})
+    from devops_audit.collectors import CollectOptions
+    from devops_audit.collectors.ci.pipelines import collect
+    from devops_audit.workspace import Workspace
+
+    kinds = {job["id"]: job["kinds"] for job in collect(Workspace(repo), CollectOptions(offline=True)).facts["jobs"]}
+    assert kinds == {"lint": ["lint"], "version": [], "publish_release": ["publish"]}
+    report = verdicts(scan_dict(repo, offline=True))
+    assert report["CD.TM.06"]["status"] == "pass"  # the pre-commit action lints
+    assert report["CD.DR.01"]["status"] == "pass"  # publish_release publishes
+    assert report["SR.BD.05"]["status"] == "unknown"
+    assert "known only by its name" in report["SR.BD.05"]["message"]
+    (tmp_path / "repo" / ".github/workflows/ci.yml").write_text(
+        (tmp_path / "repo" / ".github/workflows/ci.yml").read_text()
+        + "      - uses: actions/attest-build-provenance@v2\n        with: {subject-path: dist/*}\n")
+    assert verdicts(scan_dict(repo, offline=True))["SR.BD.05"]["status"] == "pass"  # a visible attestation

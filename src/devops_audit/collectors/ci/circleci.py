@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.classify import Classifier
-from devops_audit.collectors.ci.common import add_ref, first_line, mark_reuse, strings
+from devops_audit.collectors.ci.common import add_ref, first_line, kinds_from_name, mark_reuse, strings
 from devops_audit.collectors.ci.github_actions import parse_image, transitive_upstream
 from devops_audit.collectors.ci.pipelines import Parsed
 from devops_audit.errors import EvidenceError
@@ -40,8 +40,6 @@ KIND = "circleci"
 _CONFIGS = (".circleci/config.yml", ".circleci/config.yaml")
 _FULL_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 _PARTIAL_VERSION = re.compile(r"^\d+(\.\d+)?$")
-_NAME_KINDS = {"deploy": "deploy", "test": "test", "tests": "test", "build": "build", "publish": "publish",
-               "push": "publish", "lint": "lint"}
 _MATCH_ALL = ("/.*/", ".*", "/.+/")
 _MAX_COMMAND_DEPTH = 10
 MAX_EXPANDED_STEPS = 100_000  # steps expanded from commands across one config: a command bomb stops
@@ -369,6 +367,5 @@ def _orb_step(ctx: _Context, uses: str, name: str, locator: str, line: int) -> S
     """An orb command or job: classified by the tool table, else by the words of its name."""
     kinds, tools = ctx.classifier.classify(uses=uses)
     if not kinds:
-        words = re.split(r"[-_/]", uses.split("/", 1)[-1].lower())
-        kinds = sorted({_NAME_KINDS[w] for w in words if w in _NAME_KINDS})
+        kinds = kinds_from_name(uses)
     return Step(name=name, locator=locator, location=Location(ctx.path, line), uses=uses, kinds=kinds, tools=tools)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from devops_audit.facts import ExternalRef, Pipeline
@@ -43,3 +44,18 @@ def first_line(text: str, limit: int = 200) -> str:
         if line.strip():
             return line.strip()[:limit]
     return ""
+
+
+# what a shared definition's name says it does, when its content is not visible (CircleCI orb jobs, a
+# GitHub action of a collection such as `prometheus/promci/publish_release` read offline): a whole part of the
+# name, or one of its words
+NAME_KINDS = {"deploy": "deploy", "test": "test", "tests": "test", "build": "build", "publish": "publish",
+              "push": "publish", "lint": "lint", "pre-commit": "lint", "precommit": "lint"}
+
+
+def kinds_from_name(name: str) -> list[str]:
+    """The kinds the last part of `owner/name[/path]` names, whole or by its words (`publish_release`): the
+    folders before it group definitions (`actions/build-test-and-deploy/create_app_version` creates a version)."""
+    last = name.partition("@")[0].lower().rstrip("/").rsplit("/", 1)[-1]
+    words = {last, *re.split(r"[-_.]", last)}
+    return sorted({NAME_KINDS[w] for w in words if w in NAME_KINDS})

@@ -36,7 +36,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from devops_audit.classify import Classifier
-from devops_audit.collectors.ci.common import mark_reuse
+from devops_audit.collectors.ci.common import kinds_from_name, mark_reuse
 from devops_audit.collectors.ci.follow import add_kinds
 from devops_audit.facts import Job, Location, Pipeline, Step
 from devops_audit.yamlsafe import YamlError, line_of, load_documents
@@ -268,9 +268,11 @@ def _github(pipeline: Pipeline, fetcher: Fetcher, classifier: Classifier) -> lis
             try:
                 label, found = _remote_action(step.uses, fetcher)
             except Unavailable:
-                if shared_action(step.uses, fetcher.owner):
+                if shared_action(step.uses, fetcher.owner):  # an action is a step: its name says what it does
                     mark_reuse(pipeline, "shared-action")
-                continue  # an action is a step: classified by its name when its content is not visible
+                    step.kinds = kinds_from_name(step.uses)
+                    add_kinds(job, [step])
+                continue
             if found:  # only a composite action has steps
                 mark_reuse(pipeline, "composite-action")
             _attach(job, job.steps[: job.steps.index(step) + 1], found, label, step.location, classifier)
