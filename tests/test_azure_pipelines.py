@@ -285,3 +285,34 @@ def test_onebranch_pipeline_in_a_pipelines_folder_reads_the_stages_it_gives_its_
     facts = pipelines.collect(workspace, None).facts
     (unresolved,) = facts["unresolved"]
     assert (unresolved["ref"], unresolved["location"]["line"]) == ("v2/OneBranch.Official.CrossPlat.yml@templates", 19)
+
+
+def test_a_matrix_docker_image_is_the_jobs_build_image(tmp_path: Path) -> None:
+    """conda-forge's generated pipelines run the build script in the matrix's `DOCKER_IMAGE`."""
+    (tmp_path / "azure-pipelines.yml").write_text("""\
+jobs:
+- job: linux
+  pool: {vmImage: ubuntu-latest}
+  strategy:
+    matrix:
+      linux_64:
+        CONFIG: linux_64
+        DOCKER_IMAGE: quay.io/condaforge/linux-anvil-x86_64:alma9
+      linux_aarch64:
+        CONFIG: linux_aarch64
+        DOCKER_IMAGE: quay.io/condaforge/linux-anvil-x86_64:alma9
+  steps:
+  - script: ./.scripts/run_docker_build.sh
+- job: other
+  pool: {vmImage: ubuntu-latest}
+  container: python:3.12
+  strategy: {matrix: {a: {DOCKER_IMAGE: 'ignored:1'}}}
+  steps:
+  - script: make
+""")
+    parsed = parse(tmp_path)
+    jobs = jobs_by_id(parsed)
+    assert jobs["linux"].image == "quay.io/condaforge/linux-anvil-x86_64:alma9"
+    assert jobs["other"].image == "python:3.12"  # a container the job declares wins
+    images = [(r.ref, r.pinned_by, r.location.line) for p in parsed.pipelines for r in p.refs if r.type == "image"]
+    assert images == [("quay.io/condaforge/linux-anvil-x86_64:alma9", "tag", 8), ("python:3.12", "tag", 16)]

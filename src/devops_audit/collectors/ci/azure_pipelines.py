@@ -509,7 +509,22 @@ def _images(ctx: _Context, item: _Item, container: Any) -> str:
     for name, service in services.items() if isinstance(services, dict) else ():
         _container(ctx, service, Location(item.file, line_of(services, name, item.line)),
                    f"{item.locator}.services.{name}")
-    return image
+    return image or _matrix_image(ctx, item)
+
+
+def _matrix_image(ctx: _Context, item: _Item) -> str:
+    """The build image a matrix names in `DOCKER_IMAGE` (conda-forge's generated pipelines run their build
+    script in it), recorded once per distinct image; the first is the job's."""
+    strategy = item.value.get("strategy")
+    matrix = strategy.get("matrix") if isinstance(strategy, dict) else None
+    seen: list[str] = []
+    for name, entry in matrix.items() if isinstance(matrix, dict) else ():
+        image = entry.get("DOCKER_IMAGE") if isinstance(entry, dict) else None
+        if isinstance(image, str) and image and image not in seen:
+            seen.append(image)
+            add_ref(ctx.pipeline, parse_image(image, Location(item.file, line_of(entry, "DOCKER_IMAGE", item.line)),
+                                              f"{item.locator}.strategy.matrix.{name}.DOCKER_IMAGE"))
+    return seen[0] if seen else ""
 
 
 def _container(ctx: _Context, value: Any, location: Location, locator: str) -> str:
