@@ -28,7 +28,6 @@ import select
 import signal
 import subprocess
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 
 __all__ = ["GitError", "OVERRIDES", "hardened_env", "git_argv", "run_git", "BlobReader"]
@@ -78,11 +77,10 @@ def scrub(text: str) -> str:
     return _CREDENTIAL.sub(r"\1***@", text)
 
 
-@cache
 def _empty_home() -> str:
     from devops_audit import tempdirs  # only when git runs
 
-    return tempdirs.make("devops-audit-git-home-")
+    return tempdirs.shared("devops-audit-git-home-")
 
 
 def hardened_env() -> dict[str, str]:

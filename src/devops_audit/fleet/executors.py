@@ -27,8 +27,8 @@ from typing import Any
 from devops_audit.fleet.clone import CloneError, CloneSettings, prepare
 from devops_audit.fleet.sources import RepoSpec
 
-__all__ = ["Task", "Outcome", "process", "is_transient", "make_executor", "SerialExecutor", "LocalExecutor",
-           "RayExecutor", "summarize"]
+__all__ = ["Task", "Outcome", "process", "process_in_worker", "is_transient", "make_executor", "SerialExecutor",
+           "LocalExecutor", "RayExecutor", "summarize"]
 
 MAX_BACKOFF = 30.0
 _ZLIB_LEVEL = 1  # the fastest: a third of level 6's CPU for a fifth more bytes (15 kB a scan)
@@ -152,7 +152,7 @@ class LocalExecutor:
             pending: dict[Any, Task] = {}
             try:
                 for task in [*carry, *islice(source, 2 * self.jobs - len(carry))]:
-                    pending[pool.submit(process, task)] = task
+                    pending[pool.submit(process_in_worker, task)] = task
                 carry = []
                 while pending:
                     future = _first_done(pending)
@@ -167,7 +167,7 @@ class LocalExecutor:
                     except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable result: recorded, not dropped
                         yield Outcome(task.spec.repository, "failed", error=f"worker error: {exc}")
                     for nxt in islice(source, 1):
-                        pending[pool.submit(process, nxt)] = nxt
+                        pending[pool.submit(process_in_worker, nxt)] = nxt
             finally:
                 for future in pending:
                     future.cancel()
@@ -181,17 +181,18 @@ class LocalExecutor:
 
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(_PRELOAD)
-        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=context, initializer=_clean_up_at_exit)
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
 
 
-def _clean_up_at_exit() -> None:
-    """A pool worker ends without running `atexit` handlers, only multiprocessing's finalizers: its temporary
-    folders (git's empty home) are removed by one."""
-    from multiprocessing.util import Finalize
-
+def process_in_worker(task: Task) -> Outcome:
+    """`process`, then the worker's temporary folders (git's empty home) removed: pool and Ray workers end
+    without running exit handlers."""
     from devops_audit import tempdirs
 
-    Finalize(None, tempdirs.remove_all, exitpriority=0)
+    try:
+        return process(task)
+    finally:
+        tempdirs.remove_all()
 
 
 def _first_done(pending: dict[Any, Task]) -> Any:
@@ -202,7 +203,7 @@ def _first_done(pending: dict[Any, Task]) -> Any:
 
 
 class RayExecutor:
-    """Ray tasks (`ray.remote(process)`), on `address` (a cluster) or a local instance of `jobs` CPUs.
+    """Ray tasks (`ray.remote(process_in_worker)`), on `address` (a cluster) or a local instance of `jobs` CPUs.
 
     An already initialised Ray (e.g. by a test) is used as is. On a cluster, every node needs
     devops-audit installed and the cache directory is node-local.
@@ -223,7 +224,7 @@ class RayExecutor:
         if owned:
             ray.init(address=self.address, num_cpus=None if self.address else self.jobs,
                      include_dashboard=False, log_to_driver=False)
-        remote = ray.remote(num_cpus=1, max_retries=1)(process)
+        remote = ray.remote(num_cpus=1, max_retries=1)(process_in_worker)
         width = 2 * max(self.jobs, int(ray.cluster_resources().get("CPU", self.jobs)))
         source = iter(tasks)
         pending: dict[Any, Task] = {}
