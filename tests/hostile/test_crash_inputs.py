@@ -131,3 +131,31 @@ def test_an_odd_library_timeout_loses_only_the_timeout(tmp_path, timeout, over_l
     report = scan_dict(tmp_path, offline=True)
     assert [e for e in report["inventory"] if e["path"] == "Jenkinsfile"][0]["status"] != "error"
     assert verdicts(report)["CD.CI.04"]["status"] == ("fail" if over_limit else "pass")  # unread: not judged
+
+
+@pytest.mark.parametrize("matrix", [
+    "[a, b]",  # a list, not a mapping
+    "{a: {DOCKER_IMAGE: {nested: 1}}}",  # not a string
+    "{a: {DOCKER_IMAGE: ''}}",
+    "{a: 7, b: {DOCKER_IMAGE: \"evil\\e[31m:1\"}}",  # a terminal escape in the image name
+    "{" + ", ".join(f"m{i}: {{DOCKER_IMAGE: 'img{i}:1'}}" for i in range(2000)) + "}",  # many images
+])
+def test_an_odd_azure_matrix_loses_nothing_else(tmp_path, matrix):
+    (tmp_path / "azure-pipelines.yml").write_text(
+        "jobs:\n- job: linux\n  pool: {vmImage: ubuntu-latest}\n"
+        f"  strategy: {{matrix: {matrix}}}\n  steps:\n  - script: pytest\n", encoding="utf-8")
+    report = scan_dict(tmp_path, offline=True)
+    assert [e for e in report["inventory"] if e["path"] == "azure-pipelines.yml"][0]["status"] != "error"
+    assert "no CI job runs a recognised test runner" not in verdicts(report)["CD.TM.01"]["message"]  # pytest seen
+
+
+@pytest.mark.parametrize("uses", ["acme/ci/\u202epublish@v1", "acme/ci/" + "publish-" * 500 + "@v1",
+                                  "acme/ci/pre-commit/@v1", "acme/ci/@v1"])
+def test_an_odd_shared_action_name_is_only_a_name(tmp_path, uses):
+    (tmp_path / ".github/workflows").mkdir(parents=True)
+    (tmp_path / ".github/workflows/ci.yml").write_text(
+        f"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: '{uses}'\n      - run: pytest\n",
+        encoding="utf-8")
+    report = scan_dict(tmp_path, offline=True)
+    assert [e for e in report["inventory"] if e["path"] == ".github/workflows/ci.yml"][0]["status"] != "error"
+    assert verdicts(report)["CD.TM.01"]["status"] in ("pass", "fail")  # judged, the pytest step seen
