@@ -149,3 +149,19 @@ def test_a_library_build_is_judged_by_the_timeout_it_names(tmp_path, call, statu
     verdict = verdicts(scan_dict(tmp_path, offline=True))["CD.CI.04"]
     assert verdict["status"] == status
     assert [v["message"] for v in verdict["violations"]] == ([message] if message else [])
+
+
+@pytest.mark.parametrize(("uses", "status"), [
+    ("./", "pass"),  # the action itself
+    ("./test", "pass"),  # the action checked out again (gh-action-pypi-publish's smoke test)
+    ("./.github/actions/setup", "fail"),  # a local helper action: setup, not the action under test
+])
+def test_a_github_action_is_tested_by_the_workflows_that_run_it(tmp_path, uses, status):
+    write(tmp_path, {
+        "action.yml": "name: x\nruns: {using: docker, image: Dockerfile}\n",
+        ".github/workflows/smoke.yml": f"on: [push, pull_request]\njobs:\n  smoke:\n    runs-on: x\n"
+                                       f"    steps:\n      - uses: actions/checkout@v4\n      - uses: {uses}\n",
+    })
+    report = scan_dict(tmp_path, offline=True)
+    assert verdicts(report)["CD.TM.01"]["status"] == status
+    assert ("action-tests" in report["project"]["traits"]) is (status == "pass")

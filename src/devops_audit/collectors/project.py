@@ -75,7 +75,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
 
 def profile(workspace: Workspace, ci_facts: dict[str, Any] | None, settings: dict[str, Any]) -> Profile:
     table = _table()
-    reasons = _file_reasons(workspace, table) + _ci_reasons(ci_facts, table)
+    reasons = _file_reasons(workspace, table) + _ci_reasons(ci_facts, table) + _action_tests(workspace, ci_facts, table)
     if any(r.trait == "published" for r in reasons):
         reasons = [r for r in reasons if not r.weak]
     has_code = any(not is_test_path(p) for p in workspace.index.matches(table["code_files"]))
@@ -143,6 +143,20 @@ def _ci_reasons(ci: dict[str, Any] | None, table: dict[str, Any]) -> list[Reason
         reasons.append(Reason("published", f"{job['location']['path']}:{job['location']['line']}",
                               f"publish job {job['id']} ({', '.join(job.get('tools') or []) or 'publish step'})"))
     return reasons
+
+
+def _action_tests(workspace: Workspace, ci: dict[str, Any] | None, table: dict[str, Any]) -> list[Reason]:
+    """A GitHub Action (`action.yml` at the root) whose CI runs a local action outside `.github/`: the
+    repository's own code (a smoke test, often of the action checked out to `./test`) is that job's test."""
+    rules = table["ci"]["action_tests"]
+    if not ci or not any(name in workspace.file_set for name in rules["files"]):
+        return []
+    own = re.compile(rules["uses"])
+    step = next((s for s in ci.get("steps") or [] if own.match(s.get("uses") or "")), None)
+    if step is None:
+        return []
+    where = f"{step['location']['path']}:{step['location']['line']}"
+    return [Reason("action-tests", where, f"CI runs the repository's own action ({step['uses']})")]
 
 
 def _is_deployment(job: dict[str, Any], steps: list[dict[str, Any]], rules: dict[str, Any]) -> bool:
