@@ -159,3 +159,15 @@ def test_an_odd_shared_action_name_is_only_a_name(tmp_path, uses):
     report = scan_dict(tmp_path, offline=True)
     assert [e for e in report["inventory"] if e["path"] == ".github/workflows/ci.yml"][0]["status"] != "error"
     assert verdicts(report)["CD.TM.01"]["status"] in ("pass", "fail")  # judged, the pytest step seen
+
+
+@pytest.mark.parametrize("uses", ["'./\u202etset'", "'./" + "a/" * 2000 + "'", "'./.github/../test'", "{a: 1}"])
+def test_an_odd_local_action_in_an_action_repository_loses_nothing_else(tmp_path, uses):
+    (tmp_path / ".github/workflows").mkdir(parents=True)
+    (tmp_path / "action.yml").write_text("name: x\nruns: {using: node20, main: index.js}\n", encoding="utf-8")
+    (tmp_path / ".github/workflows/ci.yml").write_text(
+        f"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: {uses}\n      - run: pytest\n",
+        encoding="utf-8")
+    report = scan_dict(tmp_path, offline=True)
+    assert report["project"]["kind"] == "library"  # the profile is still made
+    assert verdicts(report)["CD.TM.01"]["status"] in ("pass", "fail")
