@@ -8,14 +8,15 @@ read becomes an `InventoryEntry` with status `error`, its path, line and reason,
 from __future__ import annotations
 
 import importlib
+import threading
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from devops_audit.facts import Evidence, InventoryEntry
 from devops_audit.untrusted import clean
 from devops_audit.workspace import Workspace
 
-__all__ = ["Collector", "CollectOptions", "COLLECTORS", "collect_all", "unexpected_content"]
+__all__ = ["Collector", "CollectOptions", "COLLECTORS", "BESIDE", "collect_all", "unexpected_content"]
 
 # namespace -> module; imported only when a scan runs
 COLLECTORS: dict[str, str] = {
@@ -30,6 +31,9 @@ COLLECTORS: dict[str, str] = {
     "security": "devops_audit.collectors.security.scan_results",
     "project": "devops_audit.collectors.project",  # after `ci`: deploy and publish jobs say what the project is
 }
+# collectors that mostly wait for git: each runs in a thread beside the others (git's run releases the GIL), so
+# its waits overlap their work; it reads no other collector's facts and writes nothing the others read
+BESIDE = frozenset({"history"})
 
 
 @dataclass
@@ -55,39 +59,67 @@ class Collector(Protocol):
 
 
 def collect_all(workspace: Workspace, options: CollectOptions, names: list[str] | None = None) -> dict[str, Evidence]:
-    """Run every collector (or those named); a collector that crashes is reported, not fatal."""
+    """Run every collector (or those named), in `COLLECTORS` order; a collector that crashes is reported, not
+    fatal."""
     results: dict[str, Evidence] = {}
     options.collected = results
-    for name, module_name in COLLECTORS.items():
-        if names is not None and name not in names:
-            continue
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue  # not installed in this build: indicators that need it answer `unknown`
-            module = exc
-        except Exception as exc:  # a broken collector must not take the other indicators down
-            module = exc
-        try:
-            if isinstance(module, Exception):
-                raise module
-            evidence = module.collect(workspace, options)
-            if not evidence.clean:  # plain JSON values, what CEL and the reports read (dataclasses become dicts):
-                evidence.facts = clean(evidence.facts)  # no lone surrogate, non-finite number or odd key
-                evidence.clean = True
+    chosen = [(name, module) for name, module in COLLECTORS.items() if names is None or name in names]
+    beside = {name: _Beside(lambda name=name, module=module: _collect_one(name, module, workspace, options))
+              for name, module in chosen if name in BESIDE}
+    for started in beside.values():
+        started.start()
+    for name, module_name in chosen:
+        evidence = beside[name].result() if name in beside else _collect_one(name, module_name, workspace, options)
+        if evidence is not None:
             results[name] = evidence
-        except Exception as exc:  # a collector bug must not take the other indicators down
-            path = _file_being_read(exc, workspace) or "."
-            results[name] = Evidence(
-                name, False, None,
-                [InventoryEntry(path, name, "error", f"collector crashed: {_describe(exc)}", evidence=name)],
-                hint=f"the {name} collector failed on {path}; please report this as a bug",
-            )
     for entry in workspace.problems:  # what the file list could not cover reaches the evidence it would feed
         if entry.evidence != "repo" and entry.evidence in results:
             results[entry.evidence].inventory.append(entry)
     return results
+
+
+def _collect_one(name: str, module_name: str, workspace: Workspace, options: CollectOptions) -> Evidence | None:
+    """One collector's evidence (None when its module is not installed in this build); never raises."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None  # not installed in this build: indicators that need it answer `unknown`
+        module = exc
+    except Exception as exc:  # a broken collector must not take the other indicators down
+        module = exc
+    try:
+        if isinstance(module, Exception):
+            raise module
+        evidence = module.collect(workspace, options)
+        if not evidence.clean:  # plain JSON values, what CEL and the reports read (dataclasses become dicts):
+            evidence.facts = clean(evidence.facts)  # no lone surrogate, non-finite number or odd key
+            evidence.clean = True
+        return evidence
+    except Exception as exc:  # a collector bug must not take the other indicators down
+        path = _file_being_read(exc, workspace) or "."
+        return Evidence(
+            name, False, None,
+            [InventoryEntry(path, name, "error", f"collector crashed: {_describe(exc)}", evidence=name)],
+            hint=f"the {name} collector failed on {path}; please report this as a bug",
+        )
+
+
+class _Beside(threading.Thread):
+    """A collector running in a thread; `result()` waits for its evidence. A daemon: an interrupted scan does
+    not wait for it (its git commands are bounded in time anyway)."""
+
+    def __init__(self, collect: Callable[[], Evidence | None]) -> None:
+        super().__init__(name="collector", daemon=True)
+        self._collect = collect
+        self._evidence: Evidence | None = None
+
+    def run(self) -> None:
+        self._evidence = self._collect()
+
+    def result(self) -> Evidence | None:
+        self.join()
+        return self._evidence
 
 
 def unexpected_content(path: str, kind: str, exc: Exception, namespace: str | None = None) -> InventoryEntry:
