@@ -50,7 +50,7 @@ class Part:
     messages: dict[str, str]
     programs: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property  # read for every part of every scan; the fields do not change once loaded
     def required_namespaces(self) -> list[str]:
         return [*self.evidence, *self.evidence_any]
 
@@ -82,7 +82,7 @@ class Indicator:
     parts: list[Part] = field(default_factory=list)
     programs: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property  # read several times per scan; the fields and parts do not change once loaded
     def required_namespaces(self) -> list[str]:
         """Every namespace the indicator or one of its parts reads, in order, once."""
         names = [*self.evidence, *self.evidence_any, *(n for p in self.parts for n in p.required_namespaces)]
