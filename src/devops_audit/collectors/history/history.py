@@ -276,8 +276,10 @@ def _log_text(workspace: Workspace, *args: str) -> str:
 
 
 def _tip_time(workspace: Workspace, branch: _Branch, refs: list[_Ref]) -> float:
-    """The branch tip's commit time: from `for-each-ref` when the ref was listed, else one `git log -1`."""
-    listed = next((r.commit_time for r in refs if r.name == branch.ref and r.commit_time is not None), None)
+    """The branch tip's commit time: from `for-each-ref` when the ref was listed (itself, or the remote HEAD that
+    points to it and is listed resolved), else one `git log -1`."""
+    listed = next((r.commit_time for r in refs if branch.ref in (r.name, r.symref) and r.commit_time is not None),
+                  None)
     return listed if listed is not None else float(_log_text(workspace, "-1", "--format=%ct", branch.ref, "--").strip())
 
 
