@@ -19,6 +19,7 @@ Every git command is bounded by `--since`, so the cost follows the window, not t
 
 from __future__ import annotations
 
+import re
 import time
 from bisect import bisect_left
 from collections import deque
@@ -32,6 +33,7 @@ from devops_audit.collectors.history.metrics import (
     Dora,
     Release,
     Tag,
+    Version,
     dora,
     is_hotfix_message,
     is_revert,
@@ -55,9 +57,12 @@ MAX_SAMPLES = 10
 MAX_AGES = 100
 _HINT = ("git history is needed: scan a git clone with its history (CI: `actions/checkout` with "
          "`fetch-depth: 0`, GitLab `GIT_DEPTH: 0`)")
+# a commit's creator date is its committer date, so one date field serves tags and commits
 _REF_FIELDS = ["%(refname)", "%(symref)", "%(objecttype)", "%(objectname)", "%(*objectname)", "%(*objecttype)",
-               "%(creatordate:unix)", "%(committerdate:unix)"]
+               "%(creatordate:unix)"]
 _PEELED_DATE = "%(*committerdate:unix)"  # reads the commit behind each annotated tag: asked for only when needed
+# the raw headers read (a key, then a space or the line's end); continuation lines start with a space
+_HEADER = re.compile(r"\n(parent|author|committer|gpgsig|gpgsig-sha256)(?: |$)(.*)", re.MULTILINE)
 _HEAD_CANDIDATES = ("refs/heads/main", "refs/heads/master", "refs/remotes/origin/main", "refs/remotes/origin/master")
 
 
@@ -128,9 +133,9 @@ class _Commit:
     commit_time: float
     commit_offset: int
     signed: bool
-    body: str  # the message as `--pretty=raw` prints it (indented)
+    record: str  # the commit as `--pretty=raw` prints it, its message indented
     author_offset: int = 0
-    message: str = ""  # read from `body` for default-branch commits only (`_walk`)
+    message: str = ""  # read from `record` for default-branch commits only (`_walk`)
 
     @property
     def subject(self) -> str:
@@ -192,11 +197,11 @@ def _list_refs(workspace: Workspace, fields: list[str]) -> list[_Ref]:
         parts = line.split("\0")
         if len(parts) != len(fields):
             continue
-        name, symref, kind, obj, peeled, peeled_kind, created, committed = parts[:8]
-        peeled_committed = parts[8] if len(parts) > 8 else ""  # empty: not asked for
+        name, symref, kind, obj, peeled, peeled_kind, created = parts[:7]
+        peeled_committed = parts[7] if len(parts) > 7 else ""  # empty: not asked for
         annotated = kind == "tag"
         commit = peeled if annotated and peeled_kind == "commit" else obj if kind == "commit" else ""
-        commit_time = _epoch(peeled_committed if annotated else committed)
+        commit_time = _epoch(peeled_committed if annotated else created)
         refs.append(_Ref(name, symref, commit, annotated, _epoch(created), commit_time))
     return refs
 
@@ -271,8 +276,10 @@ def _log_text(workspace: Workspace, *args: str) -> str:
 
 
 def _tip_time(workspace: Workspace, branch: _Branch, refs: list[_Ref]) -> float:
-    """The branch tip's commit time: from `for-each-ref` when the ref was listed, else one `git log -1`."""
-    listed = next((r.commit_time for r in refs if r.name == branch.ref and r.commit_time is not None), None)
+    """The branch tip's commit time: from `for-each-ref` when the ref was listed (itself, or the remote HEAD that
+    points to it and is listed resolved), else one `git log -1`."""
+    listed = next((r.commit_time for r in refs if branch.ref in (r.name, r.symref) and r.commit_time is not None),
+                  None)
     return listed if listed is not None else float(_log_text(workspace, "-1", "--format=%ct", branch.ref, "--").strip())
 
 
@@ -280,7 +287,8 @@ def _walk(workspace: Workspace, ref: str, since: float) -> tuple[list[_Commit], 
     """One `git log --pretty=raw` of every commit reachable from `ref` committed since `since` (newest first),
     and its first-parent chain from the tip."""
     text = _log_text(workspace, "--pretty=raw", "--no-decorate", f"--since=@{int(since)}", ref, "--")
-    reachable = [_parse_raw(record.removeprefix("commit ")) for record in text.split("\ncommit ") if record.strip()]
+    reachable = [_parse_raw(record.removeprefix("commit ")) for record in text.split("\ncommit ")
+                 if record and not record.isspace()]
     by_sha = {c.sha: c for c in reachable}
     mainline: list[_Commit] = []
     sha = reachable[0].sha if reachable else None
@@ -288,21 +296,22 @@ def _walk(workspace: Workspace, ref: str, since: float) -> tuple[list[_Commit], 
         mainline.append(by_sha[sha])
         sha = next(iter(by_sha[sha].parents), None)
     for commit in mainline:  # merged-branch commits are never read for their message
-        commit.message = "\n".join(line[4:] for line in commit.body.split("\n")).strip()
+        body = commit.record.partition("\n\n")[2]
+        commit.message = "\n".join(line[4:] for line in body.split("\n")).strip()
     return mainline, reachable
 
 
 def _parse_raw(record: str) -> _Commit:
-    head, _, body = record.partition("\n\n")
-    lines = head.split("\n")
-    commit = _Commit(lines[0].strip(), [], "", 0.0, 0.0, 0, False, body, 0)
-    for line in lines[1:]:
-        if line.startswith(" "):
-            continue  # the continuation of a multi-line header: a signature, a merged tag
-        key, _, value = line.partition(" ")
+    """The headers of one `--pretty=raw` record; the message is left in `record` (most are never read)."""
+    end = record.find("\n\n")
+    head = record if end < 0 else record[:end]
+    commit = _Commit(head.split("\n", 1)[0].strip(), [], "", 0.0, 0.0, 0, False, record, 0)
+    for key, value in _HEADER.findall(head):  # the regex skips other headers and signature lines in C
         if key == "parent":
             commit.parents.append(value.strip())
-        elif key in ("author", "committer"):
+        elif key == "gpgsig" or key == "gpgsig-sha256":
+            commit.signed = True
+        else:
             ident, _, stamp = value.rpartition("> ")
             seconds, _, offset = stamp.partition(" ")
             if key == "author":
@@ -312,8 +321,6 @@ def _parse_raw(record: str) -> _Commit:
             else:
                 commit.commit_time = _seconds(seconds)
                 commit.commit_offset = _offset_minutes(offset.strip())
-        elif key in ("gpgsig", "gpgsig-sha256"):
-            commit.signed = True
     return commit
 
 
@@ -495,20 +502,26 @@ def _tag_facts(facts: HistoryFacts, tag_refs: list[_Ref], commits: list[_Commit]
         version = parse_version(name)
         when = ref.tag_time if ref.annotated else ref.commit_time
         hotfix = "hotfix" in name.lower()
-        tag = Tag(name, _version_text(version), _iso(when) if when is not None else None, ref.commit, ref.annotated,
-                  version is not None and (not version.prerelease or hotfix), hotfix)
+        tag = Tag(name, None, None, ref.commit, ref.annotated, version is not None and (not version.prerelease or hotfix),
+                  hotfix)
         tags.append((tag, when, version))
     facts.tag_count = len(tags)
     facts.semver_tags = sum(v is not None for _, _, v in tags)
     dated = [(t, w, v) for t, w, v in tags if w is not None and v is not None and t.commit]
     releases = releases_of(dated)
     in_window = sorted((x for x in tags if x[1] is not None and start <= x[1] <= end), key=lambda x: -x[1])
-    facts.tags = [t for t, _, _ in in_window[:MAX_TAGS]]
+    facts.tags = [_shown(t, w, v) for t, w, v in in_window[:MAX_TAGS]]
     facts.release_count = sum(start <= r.time <= end for r in releases)
     facts.release_intervals_days = release_intervals(releases, start, end)
     facts.median_release_interval_days = median_or_none(facts.release_intervals_days)
     lead_hours, lead_basis = _lead_times(commits, starts, releases)
     facts.dora = dora(releases, start, end, window_days, lead_hours, lead_basis, failures, hotfix_days)
+
+
+def _shown(tag: Tag, when: float, version: Version | None) -> Tag:
+    """The tag with its version and date as text: made for the tags reported only (releases need neither)."""
+    tag.version, tag.date = _version_text(version), _iso(when)
+    return tag
 
 
 def _version_text(version: Any) -> str | None:
