@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+import yaml
+
+from devops_audit import yamlsafe
 from devops_audit.yamlsafe import YamlError, YamlTag, line_of, load_documents
 
 
@@ -27,3 +31,37 @@ def test_an_alias_bomb_is_refused():
         f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(6))
     with pytest.raises(YamlError, match="too many nodes"):
         load_documents(bomb)
+
+
+_PLAIN = ["", "~", "null", "Null", "NULL", "nul", "true", "True", "yes", "on", "Off", "n", "y", "no", "nothing",
+          "0", "-1", "+1", "0x1F", "0o17", "017", "0b101", "1_000", "190:20:30", "1.5", "-.5", ".inf", "-.Inf", ".nan",
+          ".NaN", "1e3", "1.0e+3", "2024-01-01", "2001-12-14t21:59:43.10-05:00", "<<", "=", "!", "&", "*", "text", "é",
+          "name", "tag", "failure", "offset", "yesterday", "1.2.3", "- x", "+", "."]
+
+
+def _tags(node):
+    if isinstance(node, yaml.ScalarNode):
+        return node.tag
+    if isinstance(node, yaml.SequenceNode):
+        return [node.tag, *(_tags(item) for item in node.value)]
+    return [node.tag, *((_tags(key), _tags(value)) for key, value in node.value)]
+
+
+def test_tags_resolve_as_pyyaml_resolves_them():
+    assert not yaml.SafeLoader.yaml_path_resolvers and None not in yaml.SafeLoader.yaml_implicit_resolvers
+    items = "".join(f"- {json.dumps(text)}\n- {text}\n- '{text}'\n- |\n  {text}\n- {{{text}: [{text}]}}\n"
+                    for text in _PLAIN if text not in ("", "- x", "&", "*", "!") and not text.startswith("<<"))
+    text = items + "- \n- ! 1\n- !!str 1\n- !x y\n- - x\n"
+    for loader in (yaml.SafeLoader, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+        assert _tags(yamlsafe._Loader(text).get_single_node()) == _tags(loader(text).get_single_node())
+    for value in _PLAIN:
+        for implicit in ((True, False), (False, True)):
+            assert yamlsafe._Loader("").resolve(yaml.ScalarNode, value, implicit) == \
+                yaml.SafeLoader("").resolve(yaml.ScalarNode, value, implicit), value
+
+
+def test_lone_surrogates_become_replacement_characters():
+    # libyaml refuses `"\ud800"` escapes, PyYAML's own parser (used without libyaml) takes them
+    node = yaml.SafeLoader('"\\ud800k": "\\udfffv"\nn: !x "\\ud800"\nl: ["\\ud800", !!str "\\udc00", é]\n').get_single_node()
+    doc = yamlsafe._Builder(yamlsafe.MAX_NODES).build(node)
+    assert doc == {"\ufffdk": "\ufffdv", "n": YamlTag("!x", "\ufffd", 2), "l": ["\ufffd", "\ufffd", "é"]}

@@ -48,10 +48,11 @@ def clean(value: Any) -> Any:
     kind = type(value)  # the common cases first, ASCII text (no surrogate) without a call
     if kind is str:
         return value if value.isascii() else clean_text(value)
-    if kind is dict:
-        return {(k if type(k) is str and k.isascii() else _key(k)): clean(v) for k, v in value.items()}
+    if kind is dict:  # ASCII text keys and values, most of them, are kept as they are without a call
+        return {(k if type(k) is str and k.isascii() else _key(k)): (v if type(v) is str and v.isascii() else clean(v))
+                for k, v in value.items()}
     if kind is list:
-        return [clean(v) for v in value]
+        return [v if type(v) is str and v.isascii() else clean(v) for v in value]
     if kind is bool or value is None:
         return value
     if kind is int:
