@@ -32,16 +32,18 @@ _TOKENS = re.compile(
     re.DOTALL,
 )
 _LONG_WORD = re.compile(r"[A-Za-z0-9+/=_\-]{32,}")
-_QUICK = re.compile(  # strings without any of these need no work
+# strings without any of these (nor a long word) need no work. Every branch starts with a plain character, so
+# the search skips any other character at once (~40% faster than with `[sr]k_` or the long word as a branch)
+_QUICK = re.compile(
     r"://|-----BEGIN|A(?:KIA|SIA|GPA|IDA|ROA|NPA|Iza)|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|cbt|ptt)-|xox|sk-"
-    r"|[sr]k_live_|npm_|pypi-|eyJ|[A-Za-z0-9+/=_\-]{32,}")
+    r"|sk_live_|rk_live_|npm_|pypi-|eyJ")
 
 
 @lru_cache(maxsize=8192)  # the same texts recur: keys, statuses, paths, policy text
 def redact_text(text: str) -> str:
     """`text` with credentials masked (see the module documentation) and lone surrogates replaced."""
     text = clean_text(text)
-    if not _QUICK.search(text):
+    if not _QUICK.search(text) and not _LONG_WORD.search(text):
         return text
     return _redact(text)
 
