@@ -42,7 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser(argv: list[str] | None = None):  # -> argparse.ArgumentParser
-    """Every command; given `argv`, only the command it names gets its arguments (and its module imported)."""
+    """Every command; given `argv`, only the command it names (its parser, arguments and module)."""
     from devops_audit.commands.parser import build_parser as build
 
     return build(argv)

@@ -23,6 +23,8 @@ def is_satisfied(verdict: Verdict) -> bool:
 
 @dataclass
 class DomainLevel:
+    """The level one domain of an area reaches, and what blocks the next."""
+
     id: str
     name: str
     level: int
@@ -35,6 +37,8 @@ class DomainLevel:
 
 @dataclass
 class AreaLevel:
+    """The level an area reaches (its lowest domain's), against its target."""
+
     id: str
     name: str
     level: int

@@ -10,46 +10,47 @@ lower case and digits mixed throughout, 32 characters or more). Lone surrogates 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import fields, is_dataclass, replace
 from functools import cache, lru_cache
 from typing import Any
 
+from devops_audit.resources import data_dir
 from devops_audit.untrusted import clean_text
 
 __all__ = ["MASK", "redact_text", "redact_value", "redacted_result"]
 
 MASK = "[redacted]"
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s/@:]*)(?::([^\s/@]*))?@")
-_TOKENS = re.compile(
-    r"-----BEGIN[A-Z ]*PRIVATE KEY( BLOCK)?-----.*?(-----END[A-Z ]*PRIVATE KEY( BLOCK)?-----|$)"
+# `_URL_CREDENTIALS` and `_TOKENS` are patterns, compiled by `re.sub` on first use: most reports hold no URL
+# and no token prefix, and compiling both costs ~1.8 ms of a cold scan
+_URL_CREDENTIALS = r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s/@:]*)(?::([^\s/@]*))?@"
+_TOKENS = (
+    r"(?s)-----BEGIN[A-Z ]*PRIVATE KEY( BLOCK)?-----.*?(-----END[A-Z ]*PRIVATE KEY( BLOCK)?-----|$)"
     r"|\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[0-9A-Z]{16}\b"
     r"|\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{16,}|gl(?:dt|rt|cbt|ptt)-"
     r"[A-Za-z0-9_-]{16,}|xox[abposr]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,}|(?:sk|rk)_live_[A-Za-z0-9]{16,}"
     r"|npm_[A-Za-z0-9]{30,}|pypi-[A-Za-z0-9_-]{40,}|AIza[0-9A-Za-z_-]{35})"
-    r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
-    re.DOTALL,
+    r"|\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
 )
+# every token of `_TOKENS` starts with one of these. Each branch starts with a plain character, so the search
+# skips any other character at once (~40% faster than with a `[sr]k_` branch)
+_TOKEN_START = re.compile(
+    r"-----BEGIN|A(?:KIA|SIA|GPA|IDA|ROA|NPA|Iza)|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|cbt|ptt)-|xox|sk-"
+    r"|sk_live_|rk_live_|npm_|pypi-|eyJ")
 _LONG_WORD = re.compile(r"[A-Za-z0-9+/=_\-]{32,}")
-_QUICK = re.compile(  # strings without any of these need no work
-    r"://|-----BEGIN|A(?:KIA|SIA|GPA|IDA|ROA|NPA|Iza)|gh[pousr]_|github_pat_|gl(?:pat|dt|rt|cbt|ptt)-|xox|sk-"
-    r"|[sr]k_live_|npm_|pypi-|eyJ|[A-Za-z0-9+/=_\-]{32,}")
 
 
 @lru_cache(maxsize=8192)  # the same texts recur: keys, statuses, paths, policy text
 def redact_text(text: str) -> str:
     """`text` with credentials masked (see the module documentation) and lone surrogates replaced."""
     text = clean_text(text)
-    if not _QUICK.search(text):
-        return text
-    return _redact(text)
-
-
-def _redact(text: str) -> str:
-    text = _URL_CREDENTIALS.sub(_url, text)
-    text = _TOKENS.sub(MASK, text)
-    return _LONG_WORD.sub(lambda m: MASK if _looks_random(m.group(0)) else m.group(0), text)
+    if "://" in text:
+        text = re.sub(_URL_CREDENTIALS, _url, text)
+    if _TOKEN_START.search(text):
+        text = re.sub(_TOKENS, MASK, text)
+    return _LONG_WORD.sub(_long_word, text)
 
 
 def _url(match: re.Match[str]) -> str:
@@ -57,6 +58,10 @@ def _url(match: re.Match[str]) -> str:
     if password is not None:
         return f"{scheme}{user}:{MASK}@" if user else f"{scheme}:{MASK}@"
     return f"{scheme}{MASK}@" if user and user.lower() not in ("git", "ssh", "anonymous") else match.group(0)
+
+
+def _long_word(match: re.Match[str]) -> str:
+    return MASK if _looks_random(match.group(0)) else match.group(0)
 
 
 def _looks_random(word: str) -> bool:
@@ -148,10 +153,19 @@ _MAX_INDICATORS = 1024
 
 def _redacted_indicator(indicator: Any) -> Any:
     """An indicator is policy text, the same object in every scan of a process: redacted once (policies are
-    not changed once loaded; the entry holds the indicator, so its id is not reused while it is kept)."""
+    not changed once loaded; the entry holds the indicator, so its id is not reused while it is kept).
+    The tool's own policy packs are not repository input and hold nothing to mask (a test checks it): they are
+    used as they are, which spares a cold scan ~4 ms of going through their text."""
+    if os.path.dirname(indicator.source) == _builtin_policy_folder():
+        return indicator
     kept = _INDICATORS.get(id(indicator))
     if kept is None or kept[0] is not indicator:
         if len(_INDICATORS) >= _MAX_INDICATORS:
             _INDICATORS.clear()
         kept = _INDICATORS[id(indicator)] = (indicator, redact_value(indicator))
     return kept[1]
+
+
+@cache
+def _builtin_policy_folder() -> str:
+    return str(data_dir("policies"))

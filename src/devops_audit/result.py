@@ -31,6 +31,8 @@ class Gate:
 
 @dataclass
 class ScanResult:
+    """Everything one scan found and decided: what every reporter renders."""
+
     target: str
     git: GitInfo | None
     verdicts: list[Verdict]

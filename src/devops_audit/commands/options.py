@@ -36,8 +36,9 @@ __all__ = [
 
 EVIDENCE_KINDS = ("coverage", "junit", "tests", "sarif", "security", "protection")
 MAX_HISTORY_DAYS = 36500
-_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}\.[A-Za-z0-9]{1,10}\.\d{1,3}$")
-_AREA = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,9}$")
+# patterns, compiled by `re.match` when a flag needs one: most command lines name no indicator or area
+_ID = r"^[A-Za-z][A-Za-z0-9]{0,9}\.[A-Za-z0-9]{1,10}\.\d{1,3}$"
+_AREA = r"^[A-Za-z][A-Za-z0-9]{0,9}$"
 
 
 def _severities() -> tuple[str, ...]:
@@ -68,26 +69,26 @@ def fail_on_value(text: str) -> str:
     lowered = text.lower()
     if lowered in _severities():
         return lowered
-    if _ID.match(text):
+    if re.match(_ID, text):
         return text.upper()
     raise _invalid(text, f"a severity ({', '.join(_severities())}) or an indicator id such as CD.TM.02")
 
 
 def indicator_id(text: str) -> str:
-    if not _ID.match(text):
+    if not re.match(_ID, text):
         raise _invalid(text, "an indicator id such as CD.TM.02; `devops-audit list` shows them")
     return text.upper()
 
 
 def area_id(text: str) -> str:
-    if not _AREA.match(text):
+    if not re.match(_AREA, text):
         raise _invalid(text, "an area id such as CD or SR")
     return text.upper()
 
 
 def target_pair(text: str) -> tuple[str, int]:
     area, sep, level = text.partition("=")
-    if not sep or not _AREA.match(area.strip()) or not level.strip().isdigit() or int(level) < 1:
+    if not sep or not re.match(_AREA, area.strip()) or not level.strip().isdigit() or int(level) < 1:
         raise _invalid(text, "AREA=LEVEL with a level of at least 1, e.g. cd=3,sr=2")
     return area.strip().upper(), int(level)
 

@@ -29,6 +29,8 @@ FORMATS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class OutputRequest:
+    """One `--format FMT[=FILE]`."""
+
     format: str
     path: str | None  # None: standard output
 

@@ -34,14 +34,14 @@ _CANDIDATE = re.compile(
     r"|(?P<key>.+\.(?:pem|key)|id_(?:rsa|dsa|ecdsa|ed25519))"
     r"|(?P<keystore>.+\.(?:jks|jceks|keystore|p12|pfx))"
     r"|(?P<credentials>credentials\.json)|(?P<npmrc>\.npmrc)|(?P<pypirc>\.pypirc))$")
-_CREDENTIAL_KEY = re.compile(r'"(private_key|client_secret|password|secret|access_token|refresh_token)"\s*:\s*"[^"]')
-_NPM_TOKEN = re.compile(r"_authToken\s*=\s*(?!\$\{)\S")
-_PYPI_PASSWORD = re.compile(r"^\s*password\s*[=:]\s*(?!\$\{|%\()\S", re.IGNORECASE)
+# kind -> (the pattern of a line that holds the secret, the reason). Patterns, not compiled ones: `re.search`
+# compiles one when such a file is met (few repositories have one), not at every scan's start
 _LINE_RULES = {
-    "key": (lambda line: "private key" if PRIVATE_KEY.search(line) else None, "private key committed"),
-    "credentials": (lambda line: "credentials" if _CREDENTIAL_KEY.search(line) else None, "credentials file committed"),
-    "npmrc": (lambda line: "token" if _NPM_TOKEN.search(line) else None, "npm auth token committed in .npmrc"),
-    "pypirc": (lambda line: "password" if _PYPI_PASSWORD.search(line) else None, "PyPI password committed in .pypirc"),
+    "key": (PRIVATE_KEY.pattern, "private key committed"),
+    "credentials": (r'"(private_key|client_secret|password|secret|access_token|refresh_token)"\s*:\s*"[^"]',
+                    "credentials file committed"),
+    "npmrc": (r"_authToken\s*=\s*(?!\$\{)\S", "npm auth token committed in .npmrc"),
+    "pypirc": (r"(?i)^\s*password\s*[=:]\s*(?!\$\{|%\()\S", "PyPI password committed in .pypirc"),
 }
 # DER encodings of the PKCS#12 bag types that carry a private key: keyBag and pkcs8ShroudedKeyBag
 _PKCS12_KEY_BAGS = (bytes.fromhex("060b2a864886f70d010c0a0101"), bytes.fromhex("060b2a864886f70d010c0a0102"))
@@ -121,9 +121,10 @@ def _first_secret_line(kind: str, data: bytes) -> tuple[int, str] | None:
         for number, hit in secret_lines(text):
             return number, describe(hit, "an environment file")
         return None
+    pattern, reason = _LINE_RULES[kind]
     for number, line in enumerate(text.splitlines(), start=1):
-        if _LINE_RULES[kind][0](line):
-            return number, _LINE_RULES[kind][1]
+        if re.search(pattern, line):
+            return number, reason
     return None
 
 
