@@ -48,6 +48,11 @@ class FileIndex:
         return dict(tops)
 
     @cached_property
+    def slashed(self) -> list[tuple[str, list[str]]]:
+        """(folder with a `/` after it, its files): what a glob's inner `/migrations/` is looked for in."""
+        return [(f"{folder}/", paths) for folder, paths in self.folders.items()]
+
+    @cached_property
     def initials(self) -> dict[str, list[str]]:
         """First character -> the base names that start with it (a name's plain start is looked up there)."""
         initials: defaultdict[str, list[str]] = defaultdict(list)
@@ -112,7 +117,8 @@ class FileIndex:
         inner = [part[:part.rfind("/") + 1] for part in plain[1:-1] if "/" in part]
         if "/" not in head and any(i != "/" for i in inner):
             # `*/migrations/0*.py`, `*/environments/*`: a file whose folder (with a `/` after it) holds `/migrations/`
-            return (path for folder, paths in self.folders.items() if all(i in f"{folder}/" for i in inner)
+            first, *rest = inner  # most folders fail the first test: `all` runs for the few that pass it
+            return (path for folder, paths in self.slashed if first in folder and all(i in folder for i in rest)
                     for path in paths)
         if "/" in head or not tail:  # `k8s/*.yml`, `Dockerfile.*`: a path that starts with `head`
             return (path for folder in self._folders_starting(head) for path in self.folders.get(folder, ()))
