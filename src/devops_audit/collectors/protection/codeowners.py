@@ -251,6 +251,7 @@ class _Matcher:
         self.named: dict[str, int] = {}  # any path component with this name (file or directory)
         self.named_dir: dict[str, int] = {}
         self.regexes: list[tuple[int, str, re.Pattern[str]]] = []
+        self._folders: dict[str, tuple[int, str]] = {}  # `a/b/` -> its literal best and prefix: once per folder
         for index, rule in enumerate(rules):
             self._add(index, rule.pattern, flavor)
         self.regexes.reverse()
@@ -270,21 +271,28 @@ class _Matcher:
 
     def match(self, path: str) -> int:
         """Index of the last rule matching `path`, or -1."""
-        best = -1
-        parts = path.split("/")
-        prefix = ""
-        for depth, part in enumerate(parts):
-            prefix = f"{prefix}/{part}" if prefix else part
-            below = depth < len(parts) - 1  # `prefix` is a directory containing the file
-            best = max(best, self.anchored.get(prefix, -1), self.named.get(part, -1))
-            if below:
-                best = max(best, self.anchored_dir.get(prefix, -1), self.named_dir.get(part, -1))
+        name = path.rpartition("/")[2]
+        best, prefix = self._folder(path[:len(path) - len(name)])
+        prefix = f"{prefix}/{name}" if prefix else name
+        best = max(best, self.anchored.get(prefix, -1), self.named.get(name, -1))
         for index, hint, regex in self.regexes:
             if index <= best:
                 break
             if hint in path and regex.fullmatch(path):
                 return index
         return best
+
+    def _folder(self, folder: str) -> tuple[int, str]:
+        """The newest literal rule owning what is below `folder` (`""` or ending in `/`), and the prefix a
+        name in it extends (the folder without its last `/`)."""
+        if folder not in self._folders:
+            best, prefix = -1, ""
+            for part in folder.split("/")[:-1]:
+                prefix = f"{prefix}/{part}" if prefix else part
+                best = max(best, self.anchored.get(prefix, -1), self.named.get(part, -1),
+                           self.anchored_dir.get(prefix, -1), self.named_dir.get(part, -1))
+            self._folders[folder] = best, prefix
+        return self._folders[folder]
 
 
 class Ownership:
@@ -348,12 +356,14 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
 def _facts(workspace: Workspace, path: str | None, parsed: Parsed) -> dict[str, Any]:
     ownership = Ownership(parsed)
     owned = 0
-    uncovered: list[str] = []
-    for file in workspace.files:
-        if ownership.owners(file):
-            owned += 1
-        elif len(uncovered) < UNCOVERED_SAMPLE:
-            uncovered.append(file)
+    uncovered: list[str] = workspace.files[:UNCOVERED_SAMPLE]  # without rules, nothing is owned: no walk
+    if parsed.rules:
+        uncovered = []
+        for file in workspace.files:
+            if ownership.owners(file):
+                owned += 1
+            elif len(uncovered) < UNCOVERED_SAMPLE:
+                uncovered.append(file)
     total = len(workspace.files)
     sensitive = [_sensitive(workspace, ownership, p, kind) for p, kind in sensitive_paths(workspace)]
     unowned = [s["path"] for s in sensitive if not s["owned"]]
