@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.collectors import unexpected_content
-from devops_audit.collectors.testing.coverage_paths import MAX_REPORT_BYTES, PathMapper, evidence_globs
+from devops_audit.collectors.testing.coverage_paths import MAX_REPORT_BYTES, PathMapper, default_reports, evidence_globs
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location
 from devops_audit.workspace import Workspace
@@ -101,7 +101,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         if not hits:
             inventory.append(InventoryEntry(pattern, "junit", "error", "no file matches this evidence path"))
         candidates.update(dict.fromkeys(hits))
-    candidates.update(dict.fromkeys(workspace.on_disk(*DEFAULT_REPORTS)))
+    candidates.update(dict.fromkeys(default_reports(workspace, DEFAULT_REPORTS)))
     facts = TestFacts(tried=list(dict.fromkeys(usable + list(DEFAULT_REPORTS))))
     mapper = PathMapper(workspace)
     for path in candidates:
