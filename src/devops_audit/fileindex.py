@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from fnmatch import translate
 from functools import cached_property, lru_cache
 from operator import methodcaller
+from typing import NamedTuple
 
 __all__ = ["FileIndex"]
 
@@ -76,8 +77,9 @@ class FileIndex:
     def under(self, folder: str) -> list[str]:
         """Files anywhere below `folder` (a path without a trailing `/`)."""
         prefix = folder + "/"
-        return sorted(path for name, paths in self.folders.items() if name == folder or name.startswith(prefix)
-                      for path in paths)
+        candidates = self.tops.get(folder.partition("/")[0], ()) if folder else self.folders  # same first part
+        return sorted(path for name in candidates if name == folder or name.startswith(prefix)
+                      for path in self.folders[name])
 
     def find(self, patterns: Iterable[str]) -> list[str]:
         """Files whose path matches any of the globs."""
@@ -106,15 +108,14 @@ class FileIndex:
 
     def _path_candidates(self, pattern: str) -> Iterable[str]:
         """Every file the glob could match (more, never fewer)."""
-        if not _WILDCARD.search(pattern):
+        shape = _shape(pattern)
+        if shape.plain:
             return (pattern,) if pattern in self.file_set else ()
-        if "[" in pattern:
+        if shape.has_set:
             return self.files
-        plain = _STAR_OR_ANY.split(pattern)
-        head, tail = plain[0], plain[-1]
+        head, tail, inner = shape.head, shape.tail, shape.inner
         if "/" in tail:  # `*/Dockerfile`: a file named Dockerfile
             return self.names.get(tail.rpartition("/")[2], ())
-        inner = [part[:part.rfind("/") + 1] for part in plain[1:-1] if "/" in part]
         if "/" not in head and any(i != "/" for i in inner):
             # `*/migrations/0*.py`, `*/environments/*`: a file whose folder (with a `/` after it) holds `/migrations/`
             first, *rest = inner  # most folders fail the first test: `all` runs for the few that pass it
@@ -134,16 +135,34 @@ class FileIndex:
     def _name_candidates(self, pattern: str) -> Iterable[str]:
         """Every base name the glob could match, from its plain ending (`*Test.java`: a name ending in `.java`,
         `*.y*ml`: one whose ending ends in `ml`) or else its plain start."""
-        if not _WILDCARD.search(pattern):
+        shape = _shape(pattern)
+        if shape.plain:
             return (pattern,) if pattern in self.names else ()
-        if "[" in pattern:
+        if shape.has_set:
             return self.names
-        head, tail = _STAR_OR_ANY.split(pattern, 1)[0], _STAR_OR_ANY.split(pattern)[-1]
+        head, tail = shape.head, shape.tail
         if "." in tail:
             return self.endings.get(tail[tail.rfind("."):], ())
         if tail:
             return [name for ending, names in self.endings.items() if ending.endswith(tail) for name in names]
         return [name for name in self.initials.get(head[:1], ()) if name.startswith(head)] if head else self.names
+
+
+class _Shape(NamedTuple):
+    """A glob's fixed parts, which say where the files it can match are."""
+
+    plain: bool  # no wildcard: a path or a name
+    has_set: bool  # a `[...]` set: any file may match
+    head: str  # before the first `*` or `?`
+    tail: str  # after the last
+    inner: tuple[str, ...]  # the runs between, each up to its last `/` (`/migrations/` of `*/migrations/0*.py`)
+
+
+@lru_cache(maxsize=1024)  # a scan asks the same table globs many times; bounded as `_matcher`
+def _shape(pattern: str) -> _Shape:
+    plain = _STAR_OR_ANY.split(pattern)
+    inner = tuple(part[:part.rfind("/") + 1] for part in plain[1:-1] if "/" in part)
+    return _Shape(not _WILDCARD.search(pattern), "[" in pattern, plain[0], plain[-1], inner)
 
 
 def _may_start(folder: str, head: str) -> bool:
