@@ -50,7 +50,7 @@ LINTER_CONFIGS = ("ruff.toml", ".ruff.toml", ".flake8", ".pylintrc", "pylintrc",
                   ".hadolint.yaml", ".yamllint", ".yamllint.yml", ".markdownlint*", "pmd.xml", "spotbugs*.xml",
                   ".scalafmt.conf", ".swiftlint.yml", ".editorconfig-checker.json")
 BUILD_LINTERS = ("checkstyle", "spotbugs", "pmd", "errorprone", "error_prone", "spotless", "ktlint", "detekt")
-_BUILD_LINTERS = re.compile(rf"\b({'|'.join(BUILD_LINTERS)})\b", re.IGNORECASE)
+_BUILD_LINTERS = rf"(?i)\b({'|'.join(BUILD_LINTERS)})\b"  # compiled by `re` for the rare non-ASCII build file
 PYPROJECT_LINTERS = ("ruff", "pylint", "mypy", "flake8", "black", "isort", "pyright")
 TEST_FILE_PATTERNS = ("test_*.py", "*_test.py", "*_test.go", "*.test.js", "*.test.ts", "*.test.tsx",
                       "*.spec.js", "*.spec.ts", "*Test.java", "*Tests.java", "*Test.kt", "*_spec.rb", "*Tests.cs",
@@ -126,7 +126,8 @@ def sort_files(index: FileIndex) -> Listing:
     listing = Listing(root=set(index.folders.get("", ())))
     listing.python_files = sum(map(len, map(index.names.__getitem__, index.endings.get(".py", ()))))  # paths per name
     listing.alembic_versions = index.find(("*versions/*.py",))
-    test_folders = [paths for folder, paths in index.folders.items() if not TEST_DIRS.isdisjoint(folder.lower().split("/"))]
+    test_folders = [paths for folder, paths in index.folders.items()
+                    if not TEST_DIRS.isdisjoint(folder.lower().split("/"))]
     listing.tests = sorted({*index.find_names(TEST_FILE_PATTERNS), *(p for paths in test_folders for p in paths)})
     artifacts = {*index.find_names(ARTIFACTS), *index.under("dist")}
     listing.artifacts = sorted(p for p in artifacts if not _artifact_allowed(p, p.split("/")[:-1]))
@@ -221,7 +222,7 @@ def _text(workspace: Workspace, path: str, inventory: list[InventoryEntry]) -> s
 def _linter_plugins(text: str) -> set[str]:
     """The `BUILD_LINTERS` a build file names as whole words, in any case (what `_BUILD_LINTERS` finds)."""
     if not text.isascii():  # Unicode case folding (`ſ` is an `s`) has no cheap equivalent: the regex decides
-        return {m.group(1).lower() for m in _BUILD_LINTERS.finditer(text)}
+        return {m.group(1).lower() for m in re.finditer(_BUILD_LINTERS, text)}
     # one regex per word starting with it (searched for fast) instead of `\b(a|b|...)` tried at every position:
     # 0.2 ms instead of 6 ms on a 100 KB pom.xml
     lowered = text.lower()

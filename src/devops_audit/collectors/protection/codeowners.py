@@ -54,13 +54,15 @@ MANIFESTS = frozenset({
     "packages.lock.json", "Directory.Packages.props", "mix.exs", "mix.lock", "Package.swift", "Package.resolved",
 })
 _REQUIREMENTS = re.compile(r"^requirements[^/]*\.(txt|in)$")
-_SECTION = re.compile(r"^(\^)?\[([^\[\]]*)\](?:\[(\d+)\])?(?:\s+(.*))?$")
-_OWNER = re.compile(
+# the parser's expressions: `re` compiles (and caches) them when a CODEOWNERS file is first read, most
+# repositories have none
+_SECTION = r"^(\^)?\[([^\[\]]*)\](?:\[(\d+)\])?(?:\s+(.*))?$"
+_OWNER = (
     r"^(?:@@(?:developer|maintainer|owner)s?"
     r"|@[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*"
     r"|[^@\s/]+@[^@\s/]+\.[^@\s/]+)$"
 )
-_TOKEN = re.compile(r"(?:\\.|\S)+")
+_TOKEN = r"(?:\\.|\S)+"
 _WILDCARD = re.compile(r"[*?\\]")
 
 
@@ -124,7 +126,7 @@ def _is_section_line(line: str) -> bool:
 
 
 def _section(line: str, number: int, parsed: Parsed) -> _Section | None:
-    match = _SECTION.match(line)
+    match = re.match(_SECTION, line)
     if not match or not match.group(2).strip():
         parsed.invalid.append(InvalidLine(number, f"malformed section header {line!r} "
                                                   "(expected [Name], ^[Name], [Name][2], optionally with owners)"))
@@ -161,7 +163,7 @@ def _entry(line: str, number: int, section: _Section | None, parsed: Parsed) -> 
 def _tokens(text: str) -> list[str]:
     """Whitespace-separated tokens (a backslash escapes a space) up to an inline `#` comment."""
     tokens = []
-    for token in _TOKEN.findall(text):
+    for token in re.findall(_TOKEN, text):
         if token.startswith("#"):
             break
         tokens.append(token)
@@ -169,7 +171,7 @@ def _tokens(text: str) -> list[str]:
 
 
 def _owners(tokens: list[str], number: int, parsed: Parsed) -> list[str] | None:
-    bad = [t for t in tokens if not _OWNER.match(t)]
+    bad = [t for t in tokens if not re.match(_OWNER, t)]
     if bad:
         parsed.invalid.append(InvalidLine(number, f"malformed owner {bad[0]!r} (expected @user, @org/team or an "
                                                   "e-mail address); the whole line is ignored"))

@@ -42,7 +42,7 @@ DEFAULT_REPORTS = (
 MAX_FAILING = 20
 HINT = ("no JUnit XML test report found (looked for {tried}); write one (`pytest --junitxml=junit.xml`, "
         "Maven Surefire, jest-junit, `gotestsum --junitfile junit.xml`) or pass `--evidence junit=PATH`")
-_SOURCE_LINE = re.compile(r"([\w./\\-]+\.[A-Za-z]{1,5}):(\d+)")
+_SOURCE_LINE = r"([\w./\\-]+\.[A-Za-z]{1,5}):(\d+)"  # compiled by `re` when a failure is first read
 
 
 @dataclass
@@ -200,7 +200,7 @@ def _source(case: Any, problem: Any, classname: str, mapper: PathMapper,
         file = mapper.relative(case.get("file"))
         return file, (int(line) + (1 if pytest_lines else 0)) if line is not None else None
     text = (problem.text or "")[:4000]
-    for match in _SOURCE_LINE.finditer(text):
+    for match in re.finditer(_SOURCE_LINE, text):
         name = match.group(1)
         found = mapper.find(name)
         if found is None and "/" not in name and classname:
