@@ -101,7 +101,8 @@ class FileIndex:
         """Files whose path or base name matches one of the globs, in no particular order, possibly repeated:
         for a question that the first answer settles."""
         for pattern in patterns:
-            yield from filter(_matcher(pattern), self._path_candidates(pattern))
+            if not _name_decides(pattern):
+                yield from filter(_matcher(pattern), self._path_candidates(pattern))
             if "/" not in pattern or "[" in pattern:
                 for name in filter(_matcher(pattern), self._name_candidates(pattern)):
                     yield from self.names[name]
@@ -163,6 +164,11 @@ def _shape(pattern: str) -> _Shape:
     plain = _STAR_OR_ANY.split(pattern)
     inner = tuple(part[:part.rfind("/") + 1] for part in plain[1:-1] if "/" in part)
     return _Shape(not _WILDCARD.search(pattern), "[" in pattern, plain[0], plain[-1], inner)
+
+
+def _name_decides(pattern: str) -> bool:
+    """Whether a path matches the glob only when its base name does: a plain name or `*plain`, without `/`."""
+    return "/" not in pattern and not _WILDCARD.search(pattern.removeprefix("*"))
 
 
 def _may_start(folder: str, head: str) -> bool:
