@@ -1,9 +1,10 @@
 """The repository's file list grouped once, so that a glob looks only at the files that could match it.
 
 The files are grouped by folder and by base name (one pass over the sorted list); on first use, the distinct names by ending (from the name's last dot, `.py`; a name without a dot is its own ending) and by first
-character, and the folders by their first part. A glob's fixed parts say
-which group holds every file it can match: `*/Dockerfile` needs a file named `Dockerfile`, `*Test.java` one
-ending in `.java`, `*.y*ml` one whose ending ends in `ml`, `k8s/*.yml` one under `k8s/`. Only those candidates
+character, and the folders by their first part and with a `/` after them. A glob's fixed parts (worked out once
+per glob) say which group holds every file it can match: `*/Dockerfile` needs a file named `Dockerfile`,
+`*Test.java` one ending in `.java`, `*.y*ml` one whose ending ends in `ml`, `k8s/*.yml` one under `k8s/`,
+`*/migrations/0*.py` one whose folder holds `/migrations/`. Only those candidates
 are tested, with the glob's regular expression run in C (`filter`). Semantics are `fnmatch.fnmatchcase`:
 case-sensitive, `*` also crosses `/`; a glob with a `[...]` set is tested against every file.
 """

@@ -358,14 +358,14 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
 def _facts(workspace: Workspace, path: str | None, parsed: Parsed) -> dict[str, Any]:
     ownership = Ownership(parsed)
     owned = 0
-    uncovered: list[str] = workspace.files[:UNCOVERED_SAMPLE]  # without rules, nothing is owned: no walk
-    if parsed.rules:
-        uncovered = []
-        for file in workspace.files:
-            if ownership.owners(file):
-                owned += 1
-            elif len(uncovered) < UNCOVERED_SAMPLE:
-                uncovered.append(file)
+    uncovered: list[str] = []
+    for file in workspace.files:
+        if ownership.owners(file):
+            owned += 1
+        elif len(uncovered) < UNCOVERED_SAMPLE:
+            uncovered.append(file)
+        elif not parsed.rules:  # nothing is owned: once the sample is full, the other files add nothing
+            break
     total = len(workspace.files)
     sensitive = [_sensitive(workspace, ownership, p, kind) for p, kind in sensitive_paths(workspace)]
     unowned = [s["path"] for s in sensitive if not s["owned"]]
