@@ -1,9 +1,10 @@
 """The repository's file list grouped once, so that a glob looks only at the files that could match it.
 
 The files are grouped by folder and by base name (one pass over the sorted list); on first use, the distinct names by ending (from the name's last dot, `.py`; a name without a dot is its own ending) and by first
-character, and the folders by their first part. A glob's fixed parts say
-which group holds every file it can match: `*/Dockerfile` needs a file named `Dockerfile`, `*Test.java` one
-ending in `.java`, `*.y*ml` one whose ending ends in `ml`, `k8s/*.yml` one under `k8s/`. Only those candidates
+character, and the folders by their first part and with a `/` after them. A glob's fixed parts (worked out once
+per glob) say which group holds every file it can match: `*/Dockerfile` needs a file named `Dockerfile`,
+`*Test.java` one ending in `.java`, `*.y*ml` one whose ending ends in `ml`, `k8s/*.yml` one under `k8s/`,
+`*/migrations/0*.py` one whose folder holds `/migrations/`. Only those candidates
 are tested, with the glob's regular expression run in C (`filter`). Semantics are `fnmatch.fnmatchcase`:
 case-sensitive, `*` also crosses `/`; a glob with a `[...]` set is tested against every file.
 """
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from fnmatch import translate
 from functools import cached_property, lru_cache
 from operator import methodcaller
+from typing import NamedTuple
 
 __all__ = ["FileIndex"]
 
@@ -48,6 +50,11 @@ class FileIndex:
         return dict(tops)
 
     @cached_property
+    def slashed(self) -> list[tuple[str, list[str]]]:
+        """(folder with a `/` after it, its files): what a glob's inner `/migrations/` is looked for in."""
+        return [(f"{folder}/", paths) for folder, paths in self.folders.items()]
+
+    @cached_property
     def initials(self) -> dict[str, list[str]]:
         """First character -> the base names that start with it (a name's plain start is looked up there)."""
         initials: defaultdict[str, list[str]] = defaultdict(list)
@@ -71,8 +78,9 @@ class FileIndex:
     def under(self, folder: str) -> list[str]:
         """Files anywhere below `folder` (a path without a trailing `/`)."""
         prefix = folder + "/"
-        return sorted(path for name, paths in self.folders.items() if name == folder or name.startswith(prefix)
-                      for path in paths)
+        candidates = self.tops.get(folder.partition("/")[0], ()) if folder else self.folders  # same first part
+        return sorted(path for name in candidates if name == folder or name.startswith(prefix)
+                      for path in self.folders[name])
 
     def find(self, patterns: Iterable[str]) -> list[str]:
         """Files whose path matches any of the globs."""
@@ -94,25 +102,26 @@ class FileIndex:
         """Files whose path or base name matches one of the globs, in no particular order, possibly repeated:
         for a question that the first answer settles."""
         for pattern in patterns:
-            yield from filter(_matcher(pattern), self._path_candidates(pattern))
+            if not _name_decides(pattern):
+                yield from filter(_matcher(pattern), self._path_candidates(pattern))
             if "/" not in pattern or "[" in pattern:
                 for name in filter(_matcher(pattern), self._name_candidates(pattern)):
                     yield from self.names[name]
 
     def _path_candidates(self, pattern: str) -> Iterable[str]:
         """Every file the glob could match (more, never fewer)."""
-        if not _WILDCARD.search(pattern):
+        shape = _shape(pattern)
+        if shape.plain:
             return (pattern,) if pattern in self.file_set else ()
-        if "[" in pattern:
+        if shape.has_set:
             return self.files
-        plain = _STAR_OR_ANY.split(pattern)
-        head, tail = plain[0], plain[-1]
+        head, tail, inner = shape.head, shape.tail, shape.inner
         if "/" in tail:  # `*/Dockerfile`: a file named Dockerfile
             return self.names.get(tail.rpartition("/")[2], ())
-        inner = [part[:part.rfind("/") + 1] for part in plain[1:-1] if "/" in part]
         if "/" not in head and any(i != "/" for i in inner):
             # `*/migrations/0*.py`, `*/environments/*`: a file whose folder (with a `/` after it) holds `/migrations/`
-            return (path for folder, paths in self.folders.items() if all(i in f"{folder}/" for i in inner)
+            first, *rest = inner  # most folders fail the first test: `all` runs for the few that pass it
+            return (path for folder, paths in self.slashed if first in folder and all(i in folder for i in rest)
                     for path in paths)
         if "/" in head or not tail:  # `k8s/*.yml`, `Dockerfile.*`: a path that starts with `head`
             return (path for folder in self._folders_starting(head) for path in self.folders.get(folder, ()))
@@ -128,16 +137,39 @@ class FileIndex:
     def _name_candidates(self, pattern: str) -> Iterable[str]:
         """Every base name the glob could match, from its plain ending (`*Test.java`: a name ending in `.java`,
         `*.y*ml`: one whose ending ends in `ml`) or else its plain start."""
-        if not _WILDCARD.search(pattern):
+        shape = _shape(pattern)
+        if shape.plain:
             return (pattern,) if pattern in self.names else ()
-        if "[" in pattern:
+        if shape.has_set:
             return self.names
-        head, tail = _STAR_OR_ANY.split(pattern, 1)[0], _STAR_OR_ANY.split(pattern)[-1]
+        head, tail = shape.head, shape.tail
         if "." in tail:
             return self.endings.get(tail[tail.rfind("."):], ())
         if tail:
             return [name for ending, names in self.endings.items() if ending.endswith(tail) for name in names]
         return [name for name in self.initials.get(head[:1], ()) if name.startswith(head)] if head else self.names
+
+
+class _Shape(NamedTuple):
+    """A glob's fixed parts, which say where the files it can match are."""
+
+    plain: bool  # no wildcard: a path or a name
+    has_set: bool  # a `[...]` set: any file may match
+    head: str  # before the first `*` or `?`
+    tail: str  # after the last
+    inner: tuple[str, ...]  # the runs between, each up to its last `/` (`/migrations/` of `*/migrations/0*.py`)
+
+
+@lru_cache(maxsize=1024)  # a scan asks the same table globs many times; bounded as `_matcher`
+def _shape(pattern: str) -> _Shape:
+    plain = _STAR_OR_ANY.split(pattern)
+    inner = tuple(part[:part.rfind("/") + 1] for part in plain[1:-1] if "/" in part)
+    return _Shape(not _WILDCARD.search(pattern), "[" in pattern, plain[0], plain[-1], inner)
+
+
+def _name_decides(pattern: str) -> bool:
+    """Whether a path matches the glob only when its base name does: a plain name or `*plain`, without `/`."""
+    return "/" not in pattern and not _WILDCARD.search(pattern.removeprefix("*"))
 
 
 def _may_start(folder: str, head: str) -> bool:

@@ -54,13 +54,15 @@ MANIFESTS = frozenset({
     "packages.lock.json", "Directory.Packages.props", "mix.exs", "mix.lock", "Package.swift", "Package.resolved",
 })
 _REQUIREMENTS = re.compile(r"^requirements[^/]*\.(txt|in)$")
-_SECTION = re.compile(r"^(\^)?\[([^\[\]]*)\](?:\[(\d+)\])?(?:\s+(.*))?$")
-_OWNER = re.compile(
+# the parser's expressions: `re` compiles (and caches) them when a CODEOWNERS file is first read, most
+# repositories have none
+_SECTION = r"^(\^)?\[([^\[\]]*)\](?:\[(\d+)\])?(?:\s+(.*))?$"
+_OWNER = (
     r"^(?:@@(?:developer|maintainer|owner)s?"
     r"|@[A-Za-z0-9_][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_.-]*)*"
     r"|[^@\s/]+@[^@\s/]+\.[^@\s/]+)$"
 )
-_TOKEN = re.compile(r"(?:\\.|\S)+")
+_TOKEN = r"(?:\\.|\S)+"
 _WILDCARD = re.compile(r"[*?\\]")
 
 
@@ -124,7 +126,7 @@ def _is_section_line(line: str) -> bool:
 
 
 def _section(line: str, number: int, parsed: Parsed) -> _Section | None:
-    match = _SECTION.match(line)
+    match = re.match(_SECTION, line)
     if not match or not match.group(2).strip():
         parsed.invalid.append(InvalidLine(number, f"malformed section header {line!r} "
                                                   "(expected [Name], ^[Name], [Name][2], optionally with owners)"))
@@ -161,7 +163,7 @@ def _entry(line: str, number: int, section: _Section | None, parsed: Parsed) -> 
 def _tokens(text: str) -> list[str]:
     """Whitespace-separated tokens (a backslash escapes a space) up to an inline `#` comment."""
     tokens = []
-    for token in _TOKEN.findall(text):
+    for token in re.findall(_TOKEN, text):
         if token.startswith("#"):
             break
         tokens.append(token)
@@ -169,7 +171,7 @@ def _tokens(text: str) -> list[str]:
 
 
 def _owners(tokens: list[str], number: int, parsed: Parsed) -> list[str] | None:
-    bad = [t for t in tokens if not _OWNER.match(t)]
+    bad = [t for t in tokens if not re.match(_OWNER, t)]
     if bad:
         parsed.invalid.append(InvalidLine(number, f"malformed owner {bad[0]!r} (expected @user, @org/team or an "
                                                   "e-mail address); the whole line is ignored"))
@@ -251,6 +253,7 @@ class _Matcher:
         self.named: dict[str, int] = {}  # any path component with this name (file or directory)
         self.named_dir: dict[str, int] = {}
         self.regexes: list[tuple[int, str, re.Pattern[str]]] = []
+        self._folders: dict[str, tuple[int, str]] = {}  # `a/b/` -> its literal best and prefix: once per folder
         for index, rule in enumerate(rules):
             self._add(index, rule.pattern, flavor)
         self.regexes.reverse()
@@ -270,21 +273,28 @@ class _Matcher:
 
     def match(self, path: str) -> int:
         """Index of the last rule matching `path`, or -1."""
-        best = -1
-        parts = path.split("/")
-        prefix = ""
-        for depth, part in enumerate(parts):
-            prefix = f"{prefix}/{part}" if prefix else part
-            below = depth < len(parts) - 1  # `prefix` is a directory containing the file
-            best = max(best, self.anchored.get(prefix, -1), self.named.get(part, -1))
-            if below:
-                best = max(best, self.anchored_dir.get(prefix, -1), self.named_dir.get(part, -1))
+        name = path.rpartition("/")[2]
+        best, prefix = self._folder(path[:len(path) - len(name)])
+        prefix = f"{prefix}/{name}" if prefix else name
+        best = max(best, self.anchored.get(prefix, -1), self.named.get(name, -1))
         for index, hint, regex in self.regexes:
             if index <= best:
                 break
             if hint in path and regex.fullmatch(path):
                 return index
         return best
+
+    def _folder(self, folder: str) -> tuple[int, str]:
+        """The newest literal rule owning what is below `folder` (`""` or ending in `/`), and the prefix a
+        name in it extends (the folder without its last `/`)."""
+        if folder not in self._folders:
+            best, prefix = -1, ""
+            for part in folder.split("/")[:-1]:
+                prefix = f"{prefix}/{part}" if prefix else part
+                best = max(best, self.anchored.get(prefix, -1), self.named.get(part, -1),
+                           self.anchored_dir.get(prefix, -1), self.named_dir.get(part, -1))
+            self._folders[folder] = best, prefix
+        return self._folders[folder]
 
 
 class Ownership:
@@ -354,6 +364,8 @@ def _facts(workspace: Workspace, path: str | None, parsed: Parsed) -> dict[str, 
             owned += 1
         elif len(uncovered) < UNCOVERED_SAMPLE:
             uncovered.append(file)
+        elif not parsed.rules:  # nothing is owned: once the sample is full, the other files add nothing
+            break
     total = len(workspace.files)
     sensitive = [_sensitive(workspace, ownership, p, kind) for p, kind in sensitive_paths(workspace)]
     unowned = [s["path"] for s in sensitive if not s["owned"]]

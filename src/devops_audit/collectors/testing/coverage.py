@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from devops_audit.collectors import unexpected_content
 from devops_audit.collectors.testing.coverage_config import read_coverage_config
-from devops_audit.collectors.testing.coverage_paths import PathMapper, evidence_globs
+from devops_audit.collectors.testing.coverage_paths import PathMapper, default_reports, evidence_globs
 from devops_audit.collectors.testing.coverage_thresholds import Threshold, find_thresholds
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location
@@ -128,7 +128,7 @@ def _discover(workspace: Workspace, user: list[str],
             inventory.append(InventoryEntry(pattern, "coverage-report", "error", "no file matches this evidence path"))
         for hit in hits:
             found.setdefault(hit, True)
-    for hit in workspace.on_disk(*DEFAULT_REPORTS):
+    for hit in default_reports(workspace, DEFAULT_REPORTS):
         found.setdefault(hit, False)
     order = {pattern: index for index, pattern in enumerate(DEFAULT_REPORTS)}
     ranked = sorted(found.items(), key=lambda item: (not item[1], _rank(item[0], order), item[0]))

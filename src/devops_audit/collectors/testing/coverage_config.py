@@ -9,7 +9,6 @@ file that has coverage settings; every `fail_under` found is reported, each with
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,7 @@ __all__ = ["CoverageConfig", "FailUnder", "CONFIG_FILES", "read_coverage_config"
 CONFIG_FILES = (".coveragerc", "setup.cfg", "tox.ini", "pyproject.toml")
 # `[report]` options that change the numbers `coverage report` prints
 REPORT_OPTIONS = ("exclude_lines", "exclude_also", "partial_branches", "partial_also", "omit", "include")
-_SECTION = re.compile(r"^\s*\[([^\]]+)\]")
+_SECTION = r"^\s*\[([^\]]+)\]"  # compiled by `re` when a `fail_under` is first found
 
 
 @dataclass
@@ -69,6 +68,8 @@ def read_coverage_config(workspace: Workspace) -> tuple[CoverageConfig, list[Evi
 def _read(workspace: Workspace, path: str) -> dict[str, dict[str, Any]] | None:
     """Coverage sections as {"run": {...}, "report": {...}}; None when the file has none."""
     if path == "pyproject.toml":
+        import tomllib  # only with a pyproject.toml: a Java repository never loads the TOML parser
+
         try:
             tool = workspace.load_toml(path).get("tool", {})
         except tomllib.TOMLDecodeError as exc:
@@ -108,7 +109,7 @@ def _key_line(text: str, sections: tuple[str, ...], key: str) -> int:
     current = ""
     pattern = re.compile(rf"^\s*(?:report\.)?{key}\s*[=:]")
     for number, line in enumerate(text.splitlines(), 1):
-        header = _SECTION.match(line)
+        header = re.match(_SECTION, line)
         if header:
             current = header.group(1).strip().strip('"')
         elif current in sections and pattern.match(line):

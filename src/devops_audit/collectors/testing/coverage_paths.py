@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from pathlib import Path, PurePosixPath
 
 from devops_audit.workspace import MiB, Workspace
 
-__all__ = ["PathMapper", "evidence_globs", "command_line_evidence", "MAX_REPORT_BYTES"]
+__all__ = ["PathMapper", "evidence_globs", "command_line_evidence", "default_reports", "MAX_REPORT_BYTES"]
 
 MAX_REPORT_BYTES = 64 * MiB  # a coverage or JUnit report (here, not with the formats: the JUnit reader needs no more)
+_WILDCARD = re.compile(r"[*?\[]")
 
 
 class PathMapper:
@@ -76,6 +78,12 @@ def _common_suffix(left: tuple[str, ...], right: tuple[str, ...]) -> int:
             break
         count += 1
     return count
+
+
+def default_reports(workspace: Workspace, patterns: tuple[str, ...]) -> list[str]:
+    """`workspace.on_disk(*patterns)` for a table of usual report paths: a plain path is globbed only when
+    `exists` finds its file (a stat is far cheaper than a glob, and most usual paths name no file)."""
+    return workspace.on_disk(*(p for p in patterns if _WILDCARD.search(p) or workspace.exists(p)))
 
 
 def evidence_globs(workspace: Workspace, patterns: list[str]) -> tuple[list[str], list[str]]:

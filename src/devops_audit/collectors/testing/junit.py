@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from devops_audit.collectors import unexpected_content
-from devops_audit.collectors.testing.coverage_paths import MAX_REPORT_BYTES, PathMapper, evidence_globs
+from devops_audit.collectors.testing.coverage_paths import MAX_REPORT_BYTES, PathMapper, default_reports, evidence_globs
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import Evidence, InventoryEntry, Location
 from devops_audit.workspace import Workspace
@@ -42,7 +42,7 @@ DEFAULT_REPORTS = (
 MAX_FAILING = 20
 HINT = ("no JUnit XML test report found (looked for {tried}); write one (`pytest --junitxml=junit.xml`, "
         "Maven Surefire, jest-junit, `gotestsum --junitfile junit.xml`) or pass `--evidence junit=PATH`")
-_SOURCE_LINE = re.compile(r"([\w./\\-]+\.[A-Za-z]{1,5}):(\d+)")
+_SOURCE_LINE = r"([\w./\\-]+\.[A-Za-z]{1,5}):(\d+)"  # compiled by `re` when a failure is first read
 
 
 @dataclass
@@ -101,7 +101,7 @@ def collect(workspace: Workspace, options: Any) -> Evidence:
         if not hits:
             inventory.append(InventoryEntry(pattern, "junit", "error", "no file matches this evidence path"))
         candidates.update(dict.fromkeys(hits))
-    candidates.update(dict.fromkeys(workspace.on_disk(*DEFAULT_REPORTS)))
+    candidates.update(dict.fromkeys(default_reports(workspace, DEFAULT_REPORTS)))
     facts = TestFacts(tried=list(dict.fromkeys(usable + list(DEFAULT_REPORTS))))
     mapper = PathMapper(workspace)
     for path in candidates:
@@ -200,7 +200,7 @@ def _source(case: Any, problem: Any, classname: str, mapper: PathMapper,
         file = mapper.relative(case.get("file"))
         return file, (int(line) + (1 if pytest_lines else 0)) if line is not None else None
     text = (problem.text or "")[:4000]
-    for match in _SOURCE_LINE.finditer(text):
+    for match in re.finditer(_SOURCE_LINE, text):
         name = match.group(1)
         found = mapper.find(name)
         if found is None and "/" not in name and classname:
