@@ -68,6 +68,12 @@ def sinks_table() -> dict[str, Any]:
     return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+@cache
+def _code_inputs() -> dict[str, Any]:
+    """The inputs each GitHub action runs as code, by its lower-case name."""
+    return {name.lower(): inputs for name, inputs in sinks_table()["github"]["code_inputs"].items()}
+
+
 def tables() -> tuple[dict[str, Any], dict[str, Any]]:
     return contexts_table(), sinks_table()
 
@@ -239,8 +245,7 @@ class _GithubFile:
                 checkouts.extend(github.checkouts(job, str(job_id)))
 
     def steps(self, job: dict[str, Any] | None, job_id: str, steps: list[Any], locator: str) -> list[Injection]:
-        sinks = sinks_table()
-        code_inputs = {name.lower(): inputs for name, inputs in sinks["github"]["code_inputs"].items()}
+        code_inputs = _code_inputs()
         found: list[Injection] = []
         for index, step in enumerate(steps):
             if not isinstance(step, dict):
