@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from devops_audit.errors import EvidenceError
 from devops_audit.facts import InventoryEntry, Location, Pipeline, Step, to_data
@@ -203,8 +203,9 @@ class _Texts:
 
 
 # -- GitHub Actions ---------------------------------------------------------------------------------
-@dataclass
-class _Scope:
+class _Scope(NamedTuple):  # a NamedTuple: made at import ~10x faster than a dataclass
+    """Where an expression is rated: its job, the steps around it, its step."""
+
     job: dict[str, Any] | None
     steps: list[Any]
     step: dict[str, Any] | None

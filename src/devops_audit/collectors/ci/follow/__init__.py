@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 import importlib
 import posixpath
-from dataclasses import dataclass
 from types import ModuleType
+from typing import NamedTuple
 
 from devops_audit.classify import Classifier
 from devops_audit.collectors.ci.follow.model import Call, Definitions
@@ -41,8 +41,7 @@ MAX_FILE_BYTES = 1024 * 1024
 KIND = "ci-followed"
 
 
-@dataclass(frozen=True)
-class Followed:
+class Followed(NamedTuple):  # a NamedTuple: made at import ~10x faster than a frozen dataclass
     """A command read from a followed file; `via` are the locations between the caller and it."""
 
     text: str

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 __all__ = ["Command", "commands", "logical_lines"]
 
@@ -20,8 +20,7 @@ _NEEDS_SHLEX = re.compile(r"[\"'\\#]")
 _SIMPLE_TOKEN = re.compile(r"&&|\|\||;;|\|&|[;&|()]|[^\s;&|()]+")
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):  # a NamedTuple: made at import ~10x faster than a frozen dataclass
     """One simple command of a script: its words and the line (1-based, within the script) it starts on."""
 
     argv: tuple[str, ...]
