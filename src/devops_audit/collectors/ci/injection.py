@@ -50,6 +50,7 @@ _SHELL_VALUE = re.compile(r"\$[\w{(]|`")
 _SUPPRESSION = re.compile(r"(?:#|//)\s*(devops-audit|zizmor)\s*:\s*ignore\[([^\]]*)\]\s*(.*?)\s*$")
 _ZIZMOR_RULES = {"template-injection": "SR.BD.04", "dangerous-triggers": "SR.BD.04", "artipacked": "SR.BD.04",
                  "unpinned-uses": "SR.BD.03", "unpinned-images": "SR.BD.03"}
+_FOLLOWED_CONTEXTS = frozenset({"env", "matrix", "steps", "needs"})  # rated through their values, not `contexts.json`
 _ALIAS_VALUE = re.compile(r":\s*\*([\w-]+)\s*(#.*)?$")
 
 
@@ -309,7 +310,6 @@ class _GithubFile:
 
     # what each context can hold ----------------------------------------------------------------
     def context(self, name: str, scope: _Scope, depth: int) -> tuple[str, list[str]]:
-        contexts = contexts_table()
         parts = name.split(".")
         head = parts[0]
         self.budget -= 1
@@ -319,8 +319,10 @@ class _GithubFile:
             return self._input(parts[-1] if len(parts) > 1 else ""), []
         if name.startswith("github.event.") or name == "github.event":
             return _event(name[len("github.event."):] if name != "github.event" else ""), []
-        if name in contexts["contexts"] or head in contexts["contexts"]:
-            return contexts["contexts"].get(name, contexts["contexts"].get(head, "unknown")), []
+        # the table never names the contexts followed through the file: `${{ matrix.x }}` alone does not load it
+        contexts = contexts_table()["contexts"] if head not in _FOLLOWED_CONTEXTS else {}
+        if name in contexts or head in contexts:
+            return contexts.get(name, contexts.get(head, "unknown")), []
         if head == "env" and len(parts) == 2:
             return self._env(parts[1], scope, depth)
         if head == "matrix" and len(parts) >= 2:
