@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,17 @@ def test_steps_leading_to_the_same_command_get_lists_of_their_own(tmp_path: Path
                      for line in (10, 11))
     assert first[0].kinds == second[0].kinds == ["test"]  # classified once, for both
     assert first[0].kinds is not second[0].kinds and first[0].tools is not second[0].tools
+
+
+def test_quoted_lines_are_split_as_shlex_splits_them() -> None:
+    from devops_audit.collectors.ci.follow import shell
+
+    cases = ["echo 'a b' \"c;d\"", "x=''; y=\"\" z", "a'b'c\"d\"|e", "unclosed 'quote", "pip install \"a>=1\"&&b",
+             "a ;& b ) ('c')", "tab\t'x'\u00a0y", "'' \"\"", "é'ü'"]
+    alphabet = [*"ab  \t;&|()'\"=-$~é\u00a0\x0b/.*", "&&", "''", "'a b'", '"c;d"']
+    rng = random.Random(14)
+    cases += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 16))) for _ in range(20_000)]
+    for line in cases:
+        if shell._NEEDS_SHLEX.search(line) and not shell._ESCAPE_OR_COMMENT.search(line):
+            quoted = shell._quoted_tokens(line)
+            assert (shell._shlex_tokens(line) if quoted is None else quoted) == shell._shlex_tokens(line), line

@@ -18,6 +18,11 @@ _MAKE_VARIABLE = re.compile(r"\$[({]MAKE[)}]")
 MAX_LINE = 4000
 _NEEDS_SHLEX = re.compile(r"[\"'\\#]")
 _SIMPLE_TOKEN = re.compile(r"&&|\|\||;;|\|&|[;&|()]|[^\s;&|()]+")
+_ESCAPE_OR_COMMENT = re.compile(r"[\\#]")
+# shlex's tokens (posix, whitespace ` \t\r\n`, punctuation `;&|()`) without escapes or comments: a word of
+# unquoted runs and quoted strings, a run of punctuation, or a quote never closed
+_QUOTED_TOKEN = re.compile(r"""[ \t\r\n]+|((?:[^ \t\r\n;&|()'"]+|'[^']*'|"[^"]*")+)|([;&|()]+)|(.)""")
+_QUOTES = re.compile(r"'([^']*)'|\"([^\"]*)\"")
 
 
 class Command(NamedTuple):  # a NamedTuple: made at import ~10x faster than a frozen dataclass
@@ -69,13 +74,8 @@ def _split(line: str) -> list[list[str]]:
     if not _NEEDS_SHLEX.search(line):  # most lines: no quoting, no comment; shlex costs ten times more
         tokens = _SIMPLE_TOKEN.findall(line)
     else:
-        lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
-        lexer.whitespace_split = True
-        lexer.commenters = "#"
-        try:
-            tokens = list(lexer)
-        except ValueError:  # unbalanced quotes: fall back to words
-            tokens = line.split()
+        quoted = None if _ESCAPE_OR_COMMENT.search(line) else _quoted_tokens(line)
+        tokens = _shlex_tokens(line) if quoted is None else quoted
     result: list[list[str]] = [[]]
     for token in tokens:
         if token in _OPERATORS:
@@ -83,6 +83,31 @@ def _split(line: str) -> list[list[str]]:
         else:
             result[-1].append(token)
     return [argv for argv in result if argv]
+
+
+def _shlex_tokens(line: str) -> list[str]:
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    try:
+        return list(lexer)
+    except ValueError:  # unbalanced quotes: fall back to words
+        return line.split()
+
+
+def _quoted_tokens(line: str) -> list[str] | None:
+    """`_shlex_tokens` of a line with quotes but no escape or comment, read by one regular expression (shlex
+    reads a character at a time): words with their quotes removed, runs of `;&|()`; None for an unclosed quote."""
+    tokens = []
+    for match in _QUOTED_TOKEN.finditer(line):
+        word, punctuation, unclosed = match.groups()
+        if unclosed is not None:
+            return None
+        if word is not None:
+            tokens.append(_QUOTES.sub(r"\1\2", word))
+        elif punctuation is not None:
+            tokens.append(punctuation)
+    return tokens
 
 
 def _strip_prefixes(argv: list[str]) -> list[str]:
