@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import NamedTuple
@@ -86,6 +85,8 @@ def _split(line: str) -> list[list[str]]:
 
 
 def _shlex_tokens(line: str) -> list[str]:
+    import shlex  # only for escapes, comments and unclosed quotes: most scans need none
+
     lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()")
     lexer.whitespace_split = True
     lexer.commenters = "#"
