@@ -105,10 +105,17 @@ def _quoted_tokens(line: str) -> list[str] | None:
         if unclosed is not None:
             return None
         if word is not None:
-            tokens.append(_QUOTES.sub(r"\1\2", word))
+            tokens.append(_unquoted(word))
         elif punctuation is not None:
             tokens.append(punctuation)
     return tokens
+
+
+def _unquoted(word: str) -> str:
+    """A word without its quotes (`a'b c'"d"` is `ab cd`)."""
+    if "'" not in word and '"' not in word:
+        return word
+    return _QUOTES.sub(lambda quoted: quoted[1] if quoted[1] is not None else quoted[2], word)
 
 
 def _strip_prefixes(argv: list[str]) -> list[str]:
