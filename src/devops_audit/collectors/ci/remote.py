@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 from devops_audit.classify import Classifier
@@ -74,8 +74,7 @@ class Unresolved:
     pipeline: str
 
 
-@dataclass(frozen=True)
-class _Source:
+class _Source(NamedTuple):  # a NamedTuple: made at import ~10x faster than a frozen dataclass
     forge: str  # github | gitlab | url | gitlab-template
     repository: str
     path: str

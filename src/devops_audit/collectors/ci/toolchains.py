@@ -24,12 +24,17 @@ _WILDCARD = re.compile(r"^v?(\d+\.)?[x*](\.|$)|[\^~>=<]")
 
 
 @cache
-def _table() -> tuple[dict[str, Any], ...]:
+def _table() -> dict[str, dict[str, Any]]:
+    """Each setup step's row, by its lower-case `uses` name (the first row naming it wins)."""
     import yaml  # our own data: the C loader, without the line tracking repository files need
 
     rows = yaml.load(Path(__file__).with_name("toolchains.yaml").read_text(encoding="utf-8"),
                      Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return tuple({**row, "uses": [u.lower() for u in row["uses"]]} for row in rows)
+    by_uses: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        for uses in row["uses"]:
+            by_uses.setdefault(uses.lower(), row)
+    return by_uses
 
 
 def toolchains(workspace: Workspace, pipeline: Pipeline) -> list[Toolchain]:
@@ -44,7 +49,7 @@ def toolchains(workspace: Workspace, pipeline: Pipeline) -> list[Toolchain]:
 
 def _row(uses: str) -> dict[str, Any] | None:
     name = uses.split("@", 1)[0].lower().rstrip("/")
-    return next((row for row in _table() if name in row["uses"]), None) if name else None
+    return _table().get(name) if name else None
 
 
 def _judge(workspace: Workspace, row: dict[str, Any], step: Step) -> Toolchain:
@@ -53,9 +58,12 @@ def _judge(workspace: Workspace, row: dict[str, Any], step: Step) -> Toolchain:
     if not version and row.get("version_in_ref") and "@" in step.uses:
         version = step.uses.split("@", 1)[1]  # dtolnay/rust-toolchain@stable
     version_file = next((inputs[k] for k in row.get("version_file", ()) if inputs.get(k)), "")
-    default_file = next((f for f in row.get("defaults", ()) if workspace.exists(f)), "")
     if not version and not version_file and row.get("missing"):
         version = str(row["missing"])  # the task's own default, e.g. Azure UsePythonVersion: 3.x
+    # a default version file counts only when nothing else gives the version: looked for only then
+    default_file = ""
+    if not version and not version_file:
+        default_file = next((f for f in row.get("defaults", ()) if workspace.exists(f)), "")
     if inputs.get("check-latest", "").lower() == "true" and (version or version_file):
         pinned_by, reason = "none", "`check-latest: true` installs the newest release matching the version"
     elif "${{" in version or "$(" in version:

@@ -6,12 +6,12 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 __all__ = ["Call", "Target", "Definitions", "json_scripts", "line_of_key", "options_and_words"]
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):  # a NamedTuple: made at import ~10x faster than a frozen dataclass
     """A command that runs something a repository file defines (or, with `inline`, a command it wraps).
 
     `files` are candidate files relative to the command's working directory (plus `cwd`), the first that
