@@ -12,6 +12,7 @@ Every error is one line on stderr naming the flag or file and what is valid; nev
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -87,7 +88,12 @@ def run() -> None:
 
     Freeing a scan's objects one by one at exit costs ~30 ms of a ~0.3 s cold scan, and nothing needs it once
     the output is flushed and the temporary folders are removed. A command that started other threads or
-    worker processes (the fleet) exits the normal way, so their own exit handlers stop them."""
+    worker processes (the fleet) exits the normal way, so their own exit handlers stop them.
+
+    The cyclic garbage collector runs after every 10,000 net allocations instead of 700: a scan makes millions
+    of short-lived objects (imports, YAML nodes, facts), and the default has it run thousands of times for few
+    cycles (~5 % of a cold scan); cycles are still collected, memory stays within ~1 MiB of the default."""
+    gc.set_threshold(10_000, 10, 10)
     code = main()
     try:
         sys.stdout.flush()
