@@ -78,6 +78,7 @@ class Workspace:
         self._read_cache: dict[str, bytes] = {}  # path -> content already read (at most READ_CACHE_BYTES in all)
         self._read_cache_bytes = 0
         self._tomls: dict[str, dict[str, Any]] = {}  # path -> parsed TOML, shared by its readers
+        self._real_folders: dict[str, str] = {}  # folder -> its real path, for `resolve`
         self.source = "folder"  # folder | index | HEAD tree
         # absolute globs of reports named on the command line (`--evidence KIND=PATH`): the person running the
         # tool chose them, so they are read where they are (CI writes to $RUNNER_TEMP); nothing else leaves the root
@@ -324,7 +325,7 @@ class Workspace:
         root = str(self.root)
         candidate = os.path.join(root, path)
         try:
-            real = os.path.realpath(candidate)
+            real = self._realpath(candidate)
         except (OSError, ValueError) as exc:  # a name too long for the file system, or with a NUL
             raise EvidenceError(path, f"not a usable file name: {exc.strerror if isinstance(exc, OSError) else exc}") from None
         if self.named_outside and any(fnmatch.fnmatch(Path(candidate).as_posix(), pattern)
@@ -335,6 +336,18 @@ class Workspace:
         if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
             raise EvidenceError(path, f"resolves outside the repository (to {real}); refused")
         return Path(real)
+
+    def _realpath(self, candidate: str) -> str:
+        """`os.path.realpath(candidate)`, with its folder's real path remembered: the reads of a scan share a few
+        folders, and `realpath` looks at every component of the path (an `lstat` each), here only at the name."""
+        folder, name = os.path.split(candidate)
+        if name in ("", ".", "..") or "\0" in candidate:
+            return os.path.realpath(candidate)
+        real_folder = self._real_folders.get(folder)
+        if real_folder is None:
+            real_folder = self._real_folders[folder] = os.path.realpath(folder)
+        joined = os.path.join(real_folder, name)
+        return os.path.realpath(joined) if os.path.islink(joined) else joined
 
     def read_bytes(self, path: str, max_bytes: int | None = None) -> bytes:
         """A file's content, read once per scan: workflows, `pyproject.toml` and the like have several readers."""
@@ -387,6 +400,7 @@ class Workspace:
         self._read_cache.clear()
         self._read_cache_bytes = 0
         self._tomls.clear()
+        self._real_folders.clear()
         if self._reader is not None:
             self._reader.close()
             self._reader = None

@@ -12,8 +12,12 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import FIXTURES, git
 from hostile_repos import commit, example_repo, inventory, scan_cli, statuses
+
+from devops_audit.errors import EvidenceError
+from devops_audit.workspace import Workspace
 
 SECRET = "OUTSIDE-SECRET-7f3a9"
 OUTSIDE_POLICY = f"""\
@@ -147,3 +151,33 @@ def test_commondir_naming_another_repository_is_refused(tmp_path):
     [entry] = [e for e in inventory(report, ".git") if e["status"] == "error"]
     assert "outside the repository" in entry["reason"] and code in (0, 1)
     assert SECRET not in out + err + (repo.parent / "repo-report.json").read_text()
+
+
+def test_a_read_through_any_symlinked_folder_or_name_resolves_as_realpath_does(tmp_path):
+    """`Workspace.resolve` remembers each folder's real path for the rest of the scan: a folder or a name that
+    is a symlink (inside or out, chained, `..`) still resolves exactly where `os.path.realpath` says, and a file
+    reached through a link out of the repository is refused."""
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "secret.yml").write_text("token: x\n")
+    root = tmp_path / "repo"
+    (root / "real" / "sub").mkdir(parents=True)
+    (root / "real" / "sub" / "ci.yml").write_text("ok: 1\n")
+    (root / "real" / "inner.yml").write_text("ok: 2\n")
+    (root / "in").symlink_to(root / "real")  # a folder link inside
+    (root / "out").symlink_to(outside / "deep")  # a folder link out
+    (root / "chain").symlink_to(root / "in")  # a link to a link
+    (root / "real" / "name.yml").symlink_to(outside / "deep" / "secret.yml")  # a name leading out
+    (root / "real" / "alias.yml").symlink_to("inner.yml")  # a name leading inside
+    workspace = Workspace(root)
+    paths = ["real/sub/ci.yml", "in/sub/ci.yml", "chain/sub/ci.yml", "in/../real/inner.yml", "real/sub/..",
+             "out/secret.yml", "chain/name.yml", "in/alias.yml", "in/missing.yml", "real/sub/", "."]
+    for _ in range(2):  # the second time from the remembered folders
+        for path in paths:
+            candidate = os.path.join(str(workspace.root), path)
+            assert workspace._realpath(candidate) == os.path.realpath(candidate), path
+    assert workspace.read_text("chain/sub/ci.yml") == "ok: 1\n"
+    assert workspace.read_text("in/alias.yml") == "ok: 2\n"
+    for escaping in ("out/secret.yml", "chain/name.yml", "in/../out/secret.yml"):
+        with pytest.raises(EvidenceError, match="resolves outside the repository"):
+            workspace.read_bytes(escaping)
