@@ -21,6 +21,8 @@ after one warm-up run), its CPU time and peak RSS, and the warm wall and CPU tim
 long-lived process (`warm_scan.py`: median of 5 rounds after a warm-up round); then the medians, `--version`, the resident memory
 of that process after each round (flat: nothing accumulates), and a `fleet scan --force --jobs 1` over the
 same clones (median per-repository duration as the fleet reports it, wall time per repository, peak RSS).
+A last row measures a one-file, one-commit repository the same way (not in the medians): the fixed cost
+every scan pays whatever the repository.
 
 `--scaling`: synthetic repositories (`synthetic.py`) with 1k/10k/100k files (1k commits) and 1k/10k/100k
 commits (1k files), built once into the cache; cold scan median and peak RSS per size. The history window
@@ -172,10 +174,12 @@ def run_real(args: argparse.Namespace, env: dict[str, str]) -> None:
             repos.append(clone)
     if not repos:
         raise SystemExit("no repository could be cloned")
+    floor = floor_repo(args.cache)
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     version = version_time(args.runs, env)
-    results = cold(repos, args.runs, env)
-    inside = warm(repos, env)
+    results = cold([*repos, floor], args.runs, env)
+    inside = warm([*repos, floor], env)
+    fixed = results.pop(floor), inside["ms"].pop(str(floor)), inside["cpu_ms"].pop(str(floor))
     fleet_median, fleet_wall, fleet_cpu, fleet_peak = fleet(repos, env)
     print(f"{'repository':<36} {'files':>6} {'commits':>7} {'cold wall':>9} {'wall max':>9} {'cold CPU':>9} "
           f"{'peak MiB':>8} {'warm ms':>8} {'warm CPU':>8}")
@@ -189,11 +193,27 @@ def run_real(args: argparse.Namespace, env: dict[str, str]) -> None:
     print(f"{'median of ' + str(len(repos)) + ' repositories':<51} {statistics.median(column[0]):>8.3f}s "
           f"{max(column[1]):>8.3f}s {statistics.median(column[2]):>8.3f}s {max(column[3]):>8.1f} "
           f"{statistics.median(inside['ms'].values()):>8.1f} {statistics.median(inside['cpu_ms'].values()):>8.1f}")
+    print(f"{'fixed cost: a one-file repository':<51} {fixed[0][0]:>8.3f}s {fixed[0][1]:>8.3f}s {fixed[0][2]:>8.3f}s "
+          f"{fixed[0][3]:>8.1f} {fixed[1]:>8.1f} {fixed[2]:>8.1f}")
     print(f"--version: median {version[0]:.3f} s wall, {version[1]:.3f} s CPU")
     print(f"one process, RSS after each round over all repositories (MiB): {inside['rss_mib_after_round']}")
     print(f"fleet scan --jobs 1: median {fleet_median * 1000:.0f} ms per repository (fleet's own timing), "
           f"wall {fleet_wall * 1000:.0f} ms and CPU {fleet_cpu * 1000:.0f} ms per repository, peak RSS {fleet_peak:.1f} MiB")
     print(f"load average after: {os.getloadavg()[0]:.2f}  ({args.runs} cold runs per repository)")
+
+
+def floor_repo(cache: Path) -> Path:
+    """A repository of one file and one commit (built once): what every scan pays before the repository's own
+    work (start-up, imports, policies, git, evaluation, report)."""
+    path = cache / "synthetic" / "one-file"
+    if not (path / ".git").is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "README.md").write_text("# one file\n", encoding="utf-8")
+        identity = ["-c", "user.name=Bench", "-c", "user.email=bench@example.com"]
+        for command in (["init", "--quiet", "--initial-branch", "main"], ["add", "README.md"],
+                        [*identity, "commit", "--quiet", "--message", "one file"]):
+            git(*command, cwd=path)
+    return path
 
 
 def run_phases(args: argparse.Namespace, env: dict[str, str]) -> None:
