@@ -4,12 +4,12 @@ sees the same evidence, in the same order, and a crash in that thread is still c
 from __future__ import annotations
 
 from conftest import git
+from helpers import write
 
 from devops_audit import collectors
 from devops_audit.collectors import COLLECTORS, CollectOptions, collect_all
 from devops_audit.collectors.history import history
 from devops_audit.workspace import Workspace
-from helpers import write
 
 
 def _repository(root):

@@ -199,6 +199,8 @@ def bounded_map(call: Callable[[Any], Any], items: list[Any], seconds: float | N
 
 @dataclass(frozen=True)
 class _Raised:
+    """An exception a child's call raised, carried to the parent to be raised there."""
+
     exception: Exception
 
 

@@ -52,6 +52,8 @@ class Violation:
 
 @dataclass
 class Verdict:
+    """One indicator's outcome: status, message, and the violations and locations that decided it."""
+
     indicator: Indicator
     status: str
     message: str

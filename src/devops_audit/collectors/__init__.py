@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from devops_audit.facts import Evidence, InventoryEntry
 from devops_audit.untrusted import clean

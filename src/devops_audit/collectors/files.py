@@ -80,6 +80,8 @@ SECRET_SCANNING_HOOKS = ("gitleaks", "detect-secrets", "trufflehog", "ggshield",
 
 @dataclass
 class Ecosystem:
+    """A package ecosystem the repository uses: its manifests, lock files and where it was seen."""
+
     name: str
     manifests: list[str]
     lockfiles: list[str]
@@ -89,6 +91,8 @@ class Ecosystem:
 
 @dataclass
 class DependencyUpdates:
+    """A Dependabot or Renovate config, with the ecosystems it keeps up to date."""
+
     tool: str  # dependabot | renovate
     path: str
     ecosystems: list[str] = field(default_factory=list)  # dependabot package-ecosystem values; ["*"] for renovate

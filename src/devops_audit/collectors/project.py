@@ -34,6 +34,8 @@ _ARTICLE = {"service": "a deployable service or application", "library": "a libr
 
 @dataclass
 class Reason:
+    """One sign of the project's kind: the trait, the file that shows it and why."""
+
     trait: str
     path: str
     reason: str
@@ -42,6 +44,8 @@ class Reason:
 
 @dataclass
 class Profile:
+    """The kind of project detected (or configured), with the reasons and the lock-file gaps."""
+
     kind: str
     source: str  # detected | config
     traits: list[str]

@@ -45,6 +45,8 @@ _LAST_RESORT = "README.md"
 
 @dataclass(frozen=True)
 class Finding:
+    """One reportable result (a violation, or a verdict as a whole) with its stable fingerprint."""
+
     verdict: Verdict
     violation: Violation | None  # None: the verdict as a whole (no violation listed)
     path: str                    # display file, repository-relative, POSIX

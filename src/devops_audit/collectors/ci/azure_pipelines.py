@@ -78,6 +78,8 @@ class _Item:
 
 @dataclass
 class _Context:
+    """One pipeline being read: its files, resources, and the expansion work spent so far."""
+
     workspace: Workspace
     classifier: Classifier
     pipeline: Pipeline
@@ -120,6 +122,8 @@ class _Context:
 
 @dataclass(frozen=True)
 class _Stage:
+    """What a job takes from its stage: the stage's name, condition and manual approval."""
+
     name: str
     condition: str
     manual: bool

@@ -52,6 +52,8 @@ def discover(workspace: Workspace) -> list[str]:
 
 @dataclass
 class _Context:
+    """One `bitbucket-pipelines.yml` being read: its default image and time limit, the job ids given."""
+
     classifier: Classifier
     pipeline: Pipeline
     parsed: Parsed

@@ -51,6 +51,8 @@ def discover(workspace: Workspace) -> list[str]:
 
 @dataclass
 class _Context:
+    """One CircleCI config being read: its jobs, commands and executors, and the steps expanded so far."""
+
     classifier: Classifier
     pipeline: Pipeline
     parsed: Parsed

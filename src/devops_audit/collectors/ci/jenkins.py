@@ -161,6 +161,8 @@ class _Context:
 
 @dataclass
 class _Collected:
+    """The steps of a block of a Jenkinsfile, and whether an `input` makes it manual."""
+
     steps: list[Step] = field(default_factory=list)
     manual: bool = False
 

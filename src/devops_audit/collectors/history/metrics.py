@@ -175,6 +175,8 @@ class DoraProxy:
 
 @dataclass
 class Dora:
+    """The four DORA metrics, as proxies read from git history."""
+
     deployment_frequency: DoraProxy
     lead_time_for_changes: DoraProxy
     change_failure_rate: DoraProxy

@@ -80,12 +80,16 @@ class Rule:
 
 @dataclass
 class InvalidLine:
+    """A CODEOWNERS line the forge would ignore, and why."""
+
     line: int
     reason: str
 
 
 @dataclass
 class _Section:
+    """A GitLab CODEOWNERS `[section]` header: optional, approvals, default owners."""
+
     name: str
     optional: bool
     approvals: int | None

@@ -81,6 +81,8 @@ class CoverageFile:
 
 @dataclass
 class CoverageFacts:
+    """Coverage of the repository: totals over every report read, per-file rates, thresholds."""
+
     line_rate: float | None = None
     branch_rate: float | None = None
     lines_covered: int = 0

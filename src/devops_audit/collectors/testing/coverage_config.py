@@ -28,6 +28,8 @@ _SECTION = r"^\s*\[([^\]]+)\]"  # compiled by `re` when a `fail_under` is first 
 
 @dataclass
 class FailUnder:
+    """A `fail_under` setting as written, where it was found."""
+
     path: str
     line: int
     raw: str

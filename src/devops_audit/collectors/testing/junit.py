@@ -61,6 +61,8 @@ class FailingTest:
 
 @dataclass
 class TestReport:
+    """The totals of one JUnit XML report."""
+
     path: str
     suites: int
     tests: int
@@ -73,6 +75,8 @@ class TestReport:
 
 @dataclass
 class TestFacts:
+    """Test results over every JUnit report read."""
+
     tests: int = 0
     failures: int = 0
     errors: int = 0
