@@ -27,6 +27,10 @@ __all__ = ["cel_module", "compile_expression", "new_context", "load_functions", 
 
 SECONDS_PER_CALL = 5.0  # what one indicator may cost; the Rust core cannot be interrupted, so a child is killed
 SECONDS_IN_ALL = 60.0  # what all indicators of one scan may cost together
+# the CEL core recurses once per operator of a chain (`1+1+...`, `x.a.a...`) and overflows its stack, killing
+# the process, past ~15,000 of them (~30,000 characters; a panic past 20,000 `has(`); the longest shipped
+# expression has ~1,400
+MAX_EXPRESSION_CHARS = 10_000
 
 
 @cache
@@ -54,9 +58,13 @@ def cel_module() -> ModuleType:
 
 def compile_expression(source: str) -> Any:
     """A compiled program, its field selections compiled as index access (`celindex`: the same meaning, without
-    the core's copy of the selected value); raises ValueError with the parser's message on `source`."""
+    the core's copy of the selected value); raises ValueError with the parser's message on `source`, or when
+    `source` is too long for the core to parse safely."""
     from devops_audit.celindex import indexed
 
+    if len(source) > MAX_EXPRESSION_CHARS:
+        raise ValueError(f"the expression has {len(source):,} characters, more than {MAX_EXPRESSION_CHARS:,}: "
+                         "refused (the CEL core would overflow its stack on a long chain of operators)")
     try:
         return cel_module().compile(indexed(source))
     except ValueError:

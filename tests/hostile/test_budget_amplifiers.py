@@ -61,6 +61,36 @@ def test_a_runaway_policy_expression_is_stopped_at_the_cel_budget(tmp_path, monk
     assert {k: v for k, v in statuses(report).items() if k != "RP.XX.01"} == statuses(clean)
 
 
+@pytest.mark.parametrize(("shape", "refusal"), [
+    ("ci." * 20_000 + "steps", "more than 10,000"),  # killed the scan: the CEL core's stack overflowed
+    ("1+" * 20_000 + "1", "more than 10,000"),  # the same on evaluation
+    ("has(" * 2_400 + "ci.steps", "Syntax error"),  # shapes against the selection rewrite, under the bound
+    ("'''" + "\\" * 9_000 + " + ci.steps", "Syntax error"),
+    ("r'" * 4_500 + " + ci.steps", "Syntax error"),
+])
+def test_a_policy_expression_the_cel_core_cannot_take_is_refused(tmp_path, capsys, shape, refusal):
+    """A repository's own policy goes through the selection rewrite (`celindex`) and the CEL parser: a
+    hostile shape costs little there, and one long enough to overflow the core's stack is refused before
+    it reaches it. The scan stops as for any bad policy: exit 2, the file and the reason named."""
+    repo = example_copy(tmp_path / "repo")
+    (repo / "policies").mkdir()
+    (repo / "policies" / "pack.yaml").write_text(POLICY.format(expression="|-\n      " + shape))
+    (repo / ".devops-audit.yml").write_text("policies: [policies]\n")
+    run, seconds = _elapsed(lambda: run_scan_cli(capsys, repo, tmp_path / "out"))
+    assert seconds < 20
+    assert run.code == 2 and "pack.yaml" in run.stderr and refusal in run.stderr
+
+
+def test_a_long_chain_under_the_bound_is_evaluated(tmp_path, capsys, clean):
+    repo = example_copy(tmp_path / "repo")
+    (repo / "policies").mkdir()
+    (repo / "policies" / "pack.yaml").write_text(POLICY.format(expression="|-\n      " + "1+" * 4_990 + "1 > 0"))
+    (repo / ".devops-audit.yml").write_text("policies: [policies]\n")
+    report = scan_dict(repo)
+    assert verdicts(report)["RP.XX.01"]["status"] == "pass"
+    assert {k: v for k, v in statuses(report).items() if k != "RP.XX.01"} == statuses(clean)
+
+
 def test_the_budget_keeps_the_verdicts_that_finished_in_time():
     results = celexpr.bounded_map(lambda n: time.sleep(n) or n, [0, 3, 0.1, 0], seconds=0.5)
     assert results == [0, celexpr.Overrun(0.5), 0.1, 0]
