@@ -73,7 +73,18 @@ class Outcome:
 
 
 def process(task: Task) -> Outcome:
-    """Clone or update, then scan; retried on transient failures. Never raises for a repository problem."""
+    """Clone or update, then scan; retried on transient failures. Never raises for a repository problem.
+    The scan's memory is given back to the system before the next repository (`heap`): a worker's resident
+    memory stays flat however many repositories it scans."""
+    from devops_audit.heap import release_free_memory
+
+    try:
+        return _with_retries(task)
+    finally:
+        release_free_memory()
+
+
+def _with_retries(task: Task) -> Outcome:
     started = time.monotonic()
     error = "not attempted"
     attempt = 0
