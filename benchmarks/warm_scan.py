@@ -1,5 +1,5 @@
-"""Warm scans inside one process, as a fleet worker pays them: every repository scanned `--rounds` times, the C heap's free pages given back after each scan as a fleet worker
-does (`heap.release_free_memory`).
+"""Warm scans inside one process, as a fleet worker pays them: every repository scanned `--rounds` times,
+the C heap's free pages given back after each scan as a fleet worker does (`heap.release_free_memory`).
 
 The first round warms the process (imports, compiled policies, tables); each later round scans every
 repository again from a fresh `Workspace` (nothing of the repository is cached between scans). Prints one JSON
