@@ -9,6 +9,7 @@ from conftest import FIXTURES
 
 from devops_audit.classify import default_classifier
 from devops_audit.collectors.ci import circleci, pipelines
+from devops_audit.collectors.ci.common import kinds_from_name
 from devops_audit.collectors.ci.pipelines import Parsed
 from devops_audit.errors import EvidenceError
 from devops_audit.workspace import Workspace
@@ -141,6 +142,29 @@ def test_bad_yaml_is_an_evidence_error(tmp_path: Path):
         parse(tmp_path)
     evidence = pipelines.collect(Workspace(tmp_path), None)
     assert [(e.kind, e.status) for e in evidence.inventory] == [("circleci", "error")]
+
+
+@pytest.mark.parametrize(("name", "kinds"), [
+    ("python/test", ["test"]),
+    ("prometheus/promci/publish_release", ["publish"]),  # a word of the last part
+    ("acme/ci/run_pre-commit", ["lint"]),  # a run of words, separators mixed
+    ("owasp/gradle_owasp_dependency_check", ["sca"]),  # OWASP dependency-check
+    ("hmpps/build_docker", ["build"]),
+    ("acme/build-tools/notify", []),  # the folders before the last part are not read
+    ("acme/contest", []),  # `test` inside a word is no word
+])
+def test_an_unread_definition_is_known_by_the_words_of_its_name(name, kinds):
+    assert kinds_from_name(name) == kinds
+
+
+def test_an_orb_job_named_for_dependency_check_is_dependency_scanning(tmp_path: Path):
+    (tmp_path / ".circleci").mkdir()
+    (tmp_path / CONFIG).write_text(
+        "version: 2.1\norbs:\n  owasp: entur/owasp@0.0.10\nworkflows:\n  nightly:\n    triggers:\n"
+        "      - schedule:\n          cron: '0 7 * * 1-5'\n          filters: {branches: {only: [main]}}\n"
+        "    jobs:\n      - owasp/gradle_owasp_dependency_check\n")
+    (job,) = parse(tmp_path).pipelines[0].jobs
+    assert (job.id, job.kinds, job.triggers) == ("owasp/gradle_owasp_dependency_check", ["sca"], ["schedule"])
 
 
 # -- the real-world corpus -----------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from devops_audit.facts import ExternalRef, Pipeline
@@ -46,16 +48,17 @@ def first_line(text: str, limit: int = 200) -> str:
     return ""
 
 
-# what a shared definition's name says it does, when its content is not visible (CircleCI orb jobs, a
-# GitHub action of a collection such as `prometheus/promci/publish_release` read offline): a whole part of the
-# name, or one of its words
-NAME_KINDS = {"deploy": "deploy", "test": "test", "tests": "test", "build": "build", "publish": "publish",
-              "push": "publish", "lint": "lint", "pre-commit": "lint", "precommit": "lint"}
-
-
 def kinds_from_name(name: str) -> list[str]:
-    """The kinds the last part of `owner/name[/path]` names, whole or by its words (`publish_release`): the
-    folders before it group definitions (`actions/build-test-and-deploy/create_app_version` creates a version)."""
+    """The kinds the last part of `owner/name[/path]` names (`names.yaml`): what a shared definition does when
+    its content is not visible (a CircleCI orb job, a GitHub action of a collection read offline)."""
     last = name.partition("@")[0].lower().rstrip("/").rsplit("/", 1)[-1]
-    words = {last, *re.split(r"[-_.]", last)}
-    return sorted({NAME_KINDS[w] for w in words if w in NAME_KINDS})
+    dashed = "-" + re.sub(r"[_.]", "-", last) + "-"
+    return sorted({kind for phrase, kind in _name_kinds().items() if f"-{phrase}-" in dashed})
+
+
+@cache
+def _name_kinds() -> dict[str, str]:
+    import yaml  # our own data: the C loader, without the line tracking repository files need
+
+    text = Path(__file__).with_name("names.yaml").read_text(encoding="utf-8")
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
