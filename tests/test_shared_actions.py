@@ -113,3 +113,29 @@ jobs:
         _content("runs:\n  using: composite\n  steps:\n    - run: semgrep ci\n      shell: bash\n"))
     verdict = _bp03(repo, api_url=options["api_url"], cache_dir=str(tmp_path / "c2"))
     assert (verdict["status"], "composite-action" in verdict["message"]) == ("pass", True)
+
+
+DEPLOY_CI = f"""\
+on:
+  push:
+    branches: [main]
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: acme/platform-actions/deploy_service@{SHA} # v3
+        with: {{environment: production}}
+"""
+
+
+def test_offline_a_deploy_known_only_by_its_name_leaves_rollback_unknown(tmp_path: Path):
+    """CD.DR.04: the shared deploy action may roll back inside (`helm upgrade --atomic`); while nothing visible
+    does, the verdict is unknown with the way to see it, and a visible rollback job still passes."""
+    files = {"Dockerfile": "FROM python:3.12-slim\n", ".github/workflows/deploy.yml": DEPLOY_CI}
+    verdict = verdicts(scan_dict(write(tmp_path / "unseen", files), offline=True))["CD.DR.04"]
+    assert verdict["status"] == "unknown", verdict["message"]
+    assert "known only by its name" in verdict["message"] and "Scan online" in verdict["message"]
+    rollback = {**files, ".github/workflows/rollback.yml": "on: workflow_dispatch\njobs:\n  rollback:\n"
+                "    runs-on: ubuntu-latest\n    steps:\n      - run: helm rollback api\n"}
+    assert verdicts(scan_dict(write(tmp_path / "seen", rollback), offline=True))["CD.DR.04"]["status"] == "pass"
