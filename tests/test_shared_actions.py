@@ -131,7 +131,8 @@ jobs:
 
 def test_offline_a_deploy_known_only_by_its_name_leaves_rollback_unknown(tmp_path: Path):
     """CD.DR.04: the shared deploy action may roll back inside (`helm upgrade --atomic`); while nothing visible
-    does, the verdict is unknown with the way to see it, and a visible rollback job still passes."""
+    does, the verdict is unknown with the way to see it; a visible rollback job, or a manual run of that deploy
+    given a version, still passes."""
     files = {"Dockerfile": "FROM python:3.12-slim\n", ".github/workflows/deploy.yml": DEPLOY_CI}
     verdict = verdicts(scan_dict(write(tmp_path / "unseen", files), offline=True))["CD.DR.04"]
     assert verdict["status"] == "unknown", verdict["message"]
@@ -139,3 +140,6 @@ def test_offline_a_deploy_known_only_by_its_name_leaves_rollback_unknown(tmp_pat
     rollback = {**files, ".github/workflows/rollback.yml": "on: workflow_dispatch\njobs:\n  rollback:\n"
                 "    runs-on: ubuntu-latest\n    steps:\n      - run: helm rollback api\n"}
     assert verdicts(scan_dict(write(tmp_path / "seen", rollback), offline=True))["CD.DR.04"]["status"] == "pass"
+    versioned = {**files, ".github/workflows/deploy.yml": DEPLOY_CI.replace(
+        "on:\n  push:\n    branches: [main]\n", "on:\n  workflow_dispatch:\n    inputs: {version: {required: true}}\n")}
+    assert verdicts(scan_dict(write(tmp_path / "versioned", versioned), offline=True))["CD.DR.04"]["status"] == "pass"
