@@ -16,7 +16,12 @@ from dataclasses import fields, is_dataclass
 from functools import cache
 from typing import Any
 
-__all__ = ["clean", "clean_text", "load_json", "NonFiniteNumber", "TooManyValues", "INT64", "MAX_JSON_VALUES"]
+__all__ = ["clean", "clean_text", "load_json", "NonFiniteNumber", "TooManyValues", "INT64", "MAX_JSON_VALUES",
+           "BIDI_CONTROLS"]
+
+# the bidirectional controls reorder what a line shows ("Trojan Source": a file name that reads backwards, a
+# message that hides its end); the terminal and Markdown reports drop them from what the repository wrote
+BIDI_CONTROLS = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = r"\\[uU][dD][89a-fA-F]"

@@ -171,3 +171,27 @@ def test_an_odd_local_action_in_an_action_repository_loses_nothing_else(tmp_path
     report = scan_dict(tmp_path, offline=True)
     assert report["project"]["kind"] == "library"  # the profile is still made
     assert verdicts(report)["CD.TM.01"]["status"] in ("pass", "fail")
+
+
+@pytest.mark.parametrize(("name", "read"), [
+    ("owasp/" + "dependency_check_" * 6_000 + "x", "parsed"),  # 100 kB: the name table is matched in linear time
+    ("acme/" + "\u202edeploy\u2066" + "/" * 500 + ".." + "_." * 1_000, "parsed"),  # bidi controls, slashes, dots
+    ("x/" + "\ud800" * 10, "error"),  # not UTF-8 once written: the file is lost, alone
+])
+def test_an_odd_orb_job_name_loses_nothing_else(tmp_path, capsys, clean_report, name, read):
+    """An orb job read by the words of its name (`names.yaml`): any name is read as text, printed without its
+    control characters, and the rest of the scan keeps its verdicts."""
+    repo = example_copy(tmp_path / "repo")
+    (repo / ".circleci").mkdir()
+    (repo / ".circleci" / "config.yml").write_text(
+        "version: 2.1\norbs:\n  owasp: entur/owasp@0.0.10\nworkflows:\n  nightly:\n    jobs:\n"
+        f"      - {json.dumps(name)}\n", encoding="utf-8", errors="surrogatepass")
+    run = run_scan_cli(capsys, repo, tmp_path / "out")
+    assert run.code in (0, 1), run.stderr
+    assert not any(c in run.outputs["terminal"] for c in "\u202e\u2066")
+    report = json.loads(run.outputs["json"])
+    (entry,) = [e for e in report["inventory"] if e["path"] == ".circleci/config.yml"]
+    assert entry["status"] == read
+    unchanged = [i for i in ("CD.TM.02", "CD.TM.03", "SR.DS.01", "SR.BD.01", "CD.VC.02")
+                 if i in statuses(report)]
+    assert unchanged and {i: statuses(report)[i] for i in unchanged} == {i: statuses(clean_report)[i] for i in unchanged}

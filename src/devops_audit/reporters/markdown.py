@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from devops_audit.reporters.fingerprints import keyed_violations
+from devops_audit.untrusted import BIDI_CONTROLS
 
 __all__ = ["MAX_BYTES", "render"]
 
@@ -156,9 +157,12 @@ def _footer(result: Any) -> str:
 
 
 def _md(text: str) -> str:
-    """One line of untrusted text, safe inside Markdown tables and out of HTML."""
-    text = " ".join(str(text).split())
+    """One line of untrusted text, safe inside Markdown tables and out of HTML, without bidirectional controls."""
+    text = " ".join(str(text).translate(_NO_BIDI).split())
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_NO_BIDI = dict.fromkeys(BIDI_CONTROLS)
 
 
 def _bytes(text: str) -> int:

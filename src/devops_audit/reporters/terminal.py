@@ -2,8 +2,8 @@
 
 Plain lines laid out here, not by rich (its table layout cost ~50 ms a report and its import ~50 ms).
 Colour is ANSI escape codes, only when asked: `--color always`, or a terminal without NO_COLOR; control
-characters from the scanned repository are dropped, the escape character included (our colours are written with a
-random stand-in and become escapes only after that). Widths count
+characters from the scanned repository are dropped, the escape character and bidirectional controls included (our
+colours are written with a random stand-in and become escapes only after that). Widths count
 terminal cells (a Chinese character takes two); in the verdict table a long title or detail wraps within its
 column, within the width (COLUMNS, else the terminal's, else 120). Other lines are left whole: a terminal
 wraps them, a file keeps them greppable.
@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from devops_audit import __version__
+from devops_audit.untrusted import BIDI_CONTROLS
 
 __all__ = ["render"]
 
@@ -28,8 +29,9 @@ _LABEL = {"pass": "pass", "fail": "FAIL", "not_applicable": "n/a", "unknown": "u
 _SGR = {"bold": "1", "dim": "2", "red": "31", "green": "32", "yellow": "33", "magenta": "35", "cyan": "36"}
 _GAP = "  "  # between table columns
 # Control characters from the repository (a file name, a message) must not drive the reader's terminal: gone,
-# but for the line breaks and a tab (a space)
-_CONTROLS = {code: None for code in [*range(0x20), 0x7F, *range(0x80, 0xA0)] if code != 0x0A} | {0x09: " "}
+# but for the line breaks and a tab (a space); so are the bidirectional controls
+_CONTROLS = ({code: None for code in [*range(0x20), 0x7F, *range(0x80, 0xA0), *BIDI_CONTROLS] if code != 0x0A}
+             | {0x09: " "})
 
 Paint = Callable[[str, str], str]
 
