@@ -26,9 +26,10 @@ def _repository(root):
 def test_the_history_runs_beside_and_gives_what_it_gives_alone(tmp_path, monkeypatch):
     root = _repository(tmp_path / "repo")
     assert "history" in collectors.BESIDE
-    beside = collect_all(Workspace(root), CollectOptions())
+    clock = {"history_now": "2026-12-01T12:00:00Z"}  # both runs on one clock: `now` is in the facts
+    beside = collect_all(Workspace(root), CollectOptions(settings=clock))
     monkeypatch.setattr(collectors, "BESIDE", frozenset())
-    alone = collect_all(Workspace(root), CollectOptions())
+    alone = collect_all(Workspace(root), CollectOptions(settings=clock))
     assert list(beside) == list(alone) == [name for name in COLLECTORS if name in alone]  # the usual order
     assert beside["history"].present and beside["history"].facts["commit_count"] == 3
     assert beside["history"].facts == alone["history"].facts
